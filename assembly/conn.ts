@@ -1,0 +1,83 @@
+// Per-connection state: where the parser stands in the window, and what the request asked for.
+// Positions are byte offsets into the connection's window.
+
+import { connTable, CONN_SIZE } from "./layout";
+
+// States of a connection (the request's life, h11 style).
+export const FREE = 0;
+export const HEAD = 1;     // reading a request head
+export const BODY = 2;     // application called; body bytes still arriving
+export const WAIT = 3;     // application called; body complete, awaiting DONE
+export const DRAIN = 4;    // response done; discarding the rest of an unread body
+export const CLOSING = 5;  // closing: input is discarded
+
+// Field offsets (bytes) in the connection record.
+export const STATE = 0;
+export const FILL = 4;         // bytes in the window
+export const POS = 8;          // first unconsumed byte
+export const SCAN = 12;        // where the head scan resumes
+export const LINE_START = 16;  // start of the line being scanned
+export const LINES = 20;       // complete lines of the head so far
+export const HEAD_START = 24;  // first byte of the request line
+export const FLAGS = 28;       // request flags (layout F_*)
+export const BODY_MODE = 32;
+export const CHUNK_STATE = 36;
+export const WR = 40;          // decoded-body write cursor
+export const SPAN = 44;        // start of the decoded body not yet handed to the host
+export const CONN_FLAGS = 48;  // C_* below
+export const EMIT_RUN = 52;    // run in which spans into the window were last handed out
+export const TOUCH_RUN = 56;   // run in which the connection was last put on the touched list
+export const TRAILERS = 60;    // trailer fields so far
+export const REMAIN = 64;      // u64: body or chunk bytes left
+export const BODY_TOTAL = 72;  // u64: decoded body bytes so far
+export const RESP_FLAGS = 80;  // response decisions (R_*)
+
+export const BODY_NONE = 0;
+export const BODY_LENGTH = 1;
+export const BODY_CHUNKED = 2;
+
+export const CS_SIZE = 0;
+export const CS_DATA = 1;
+export const CS_DATA_END = 2;
+export const CS_TRAILER = 3;
+
+export const C_PEER_EOF: u32 = 1;   // the client closed its side
+export const C_FULL: u32 = 2;       // the window is full, so the host stopped reading
+export const C_CLOSE_AFTER: u32 = 4; // close once the current response is done
+
+export const RF_CLOSE: u32 = 1;     // the response decided the connection closes after it
+
+// @ts-ignore: decorator
+@inline export function get(conn: i32, field: usize): i32 {
+  return load<i32>(connTable + <usize>conn * CONN_SIZE + field);
+}
+
+// @ts-ignore: decorator
+@inline export function set(conn: i32, field: usize, value: i32): void {
+  store<i32>(connTable + <usize>conn * CONN_SIZE + field, value);
+}
+
+// @ts-ignore: decorator
+@inline export function get64(conn: i32, field: usize): u64 {
+  return load<u64>(connTable + <usize>conn * CONN_SIZE + field);
+}
+
+// @ts-ignore: decorator
+@inline export function set64(conn: i32, field: usize, value: u64): void {
+  store<u64>(connTable + <usize>conn * CONN_SIZE + field, value);
+}
+
+export function resetRequest(conn: i32): void {
+  const pos = get(conn, POS);
+  set(conn, SCAN, pos);
+  set(conn, LINE_START, pos);
+  set(conn, HEAD_START, pos);
+  set(conn, LINES, 0);
+  set(conn, FLAGS, 0);
+  set(conn, BODY_MODE, BODY_NONE);
+  set(conn, CHUNK_STATE, CS_SIZE);
+  set(conn, TRAILERS, 0);
+  set(conn, RESP_FLAGS, 0);
+  set64(conn, REMAIN, 0);
+  set64(conn, BODY_TOTAL, 0);
+}

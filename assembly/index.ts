@@ -1,0 +1,75 @@
+// The core's ABI: the only functions a host calls. Everything else crosses in shared memory:
+// events and actions (queue.ts), the request record (layout.ts), scratch areas for the response
+// head. A host calls init once, then run(n) after writing n events.
+
+import * as L from "./layout";
+import * as Q from "./queue";
+import { initChars } from "./chars";
+import { initNames, nameOf, NAME_COUNT } from "./fieldnames";
+import { errorStatus as statusOfError, errorReason, ERROR_COUNT } from "./errors";
+import { initConnections, openConnection as open, run as runLoop, openCount } from "./loop";
+import { serializeHead as head, serializeError, responseMode, responseLength, responseStatus, INDEX_BYTES } from "./response";
+import { percentDecode } from "./parser";
+import { putString } from "./chars";
+
+/** Lays out memory for the limits; returns false when they are out of range or memory is short. */
+export function init(maxConnections: i32, limitRequestLine: i32, limitRequestFields: i32,
+  limitRequestFieldSize: i32, limitRequestHead: i32, maxBodySize: f64): bool {
+  initChars();
+  initNames();
+  if (!L.configure(maxConnections, limitRequestLine, limitRequestFields, limitRequestFieldSize, limitRequestHead, maxBodySize)) return false;
+  initConnections();
+  return true;
+}
+
+export function openConnection(): i32 { return open(); }
+export function connections(): i32 { return openCount; }
+export function run(eventCount: i32): i32 { return runLoop(eventCount); }
+
+export function serializeHead(conn: i32, fieldCount: i32, bodyLength: f64, now: u32): i32 {
+  return head(conn, fieldCount, bodyLength, now);
+}
+export function serializeErrorResponse(conn: i32, code: i32, now: u32): i32 {
+  return serializeError(conn, code, now);
+}
+export function lastResponseMode(): i32 { return responseMode; }
+export function lastResponseLength(): f64 { return responseLength; }
+export function lastResponseStatus(): i32 { return responseStatus; }
+
+/** Percent-decodes the request path of `conn`'s record into scratchOut; returns the length. */
+export function decodePath(conn: i32): i32 {
+  const rec = L.recordOf(conn);
+  return percentDecode(load<u32>(rec + (L.REC_PATH << 2)), load<u32>(rec + ((L.REC_PATH + 1) << 2)), L.scratchOut);
+}
+
+// Layout, read once by the host.
+export function eventsAddress(): usize { return L.eventsBase; }
+export function eventCapacity(): i32 { return L.eventCapacity; }
+export function actionsAddress(): usize { return L.actionsBase; }
+export function scratchInAddress(): usize { return L.scratchIn; }
+export function scratchOutAddress(): usize { return L.scratchOut; }
+export function responseTextAddress(): usize { return L.scratchIn + INDEX_BYTES; }
+export function responseTextSize(): i32 { return L.SCRATCH_SIZE - <i32>INDEX_BYTES; }
+export function recordAddress(conn: i32): usize { return L.recordOf(conn); }
+export function windowAddress(conn: i32): usize { return L.windowOf(conn); }
+export function windowSize(): i32 { return L.windowSize; }
+
+// Tables the host maps to strings once.
+export function fieldNameCount(): i32 { return NAME_COUNT; }
+export function errorCount(): i32 { return ERROR_COUNT; }
+export function errorStatus(code: i32): i32 { return statusOfError(code); }
+/** Writes a field name (by id) or an error reason (by code) into scratchOut; returns its length. */
+export function fieldName(id: i32): i32 { return <i32>(putString(L.scratchOut, nameOf(id)) - L.scratchOut); }
+export function errorText(code: i32): i32 { return <i32>(putString(L.scratchOut, errorReason(code)) - L.scratchOut); }
+
+// Queue word layouts, re-exported so the host needs no second copy of the numbers.
+export const EV_READ = Q.EV_READ;
+export const EV_EOF = Q.EV_EOF;
+export const EV_DONE = Q.EV_DONE;
+export const EV_CLOSED = Q.EV_CLOSED;
+export const ACT_CALL_APP = Q.ACT_CALL_APP;
+export const ACT_BODY = Q.ACT_BODY;
+export const ACT_BODY_END = Q.ACT_BODY_END;
+export const ACT_ERROR = Q.ACT_ERROR;
+export const ACT_CLOSE = Q.ACT_CLOSE;
+export const ACT_REARM = Q.ACT_REARM;

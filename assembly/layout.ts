@@ -1,0 +1,104 @@
+// Linear memory is laid out once, at init, from the limits: nothing is allocated afterwards.
+//
+//   events   | actions | scratch in | scratch out | touched list | connection table | slots
+//
+// A slot holds one connection's request record followed by its input window. The kernel reads
+// straight into the window; the parser works on it in place.
+
+export let maxConnections: i32 = 0;
+export let limitRequestLine: i32 = 8192;
+export let limitRequestFields: i32 = 100;
+export let limitRequestFieldSize: i32 = 8192;
+export let limitRequestHead: i32 = 65536;
+export let maxBodySize: u64 = 16777216;
+
+/** Bytes a window keeps in front of a head before it is worth moving the rest down. */
+export const COMPACT_AT: i32 = 16384;
+export let windowSize: i32 = 0;
+
+export const EVENT_WORDS = 3;
+export const ACTION_WORDS = 4;
+export let eventCapacity: i32 = 4096;
+export let actionCapacity: i32 = 0;
+export let eventsBase: usize = 0;
+export let actionsBase: usize = 0;
+
+export const SCRATCH_SIZE: i32 = 131072;
+/** Response header index: status span, then name and value spans of each field. */
+export const MAX_RESPONSE_FIELDS: i32 = 256;
+export let scratchIn: usize = 0;
+export let scratchOut: usize = 0;
+
+export let touchedBase: usize = 0;
+export let freeBase: usize = 0;
+export let connTable: usize = 0;
+export const CONN_SIZE: usize = 96;
+export let slotsBase: usize = 0;
+export let slotSize: usize = 0;
+
+// The record the host reads on CALL_APP (u32 words, offsets are absolute addresses).
+export const REC_FLAGS = 0;
+export const REC_METHOD = 1;     // offset, length
+export const REC_TARGET = 3;
+export const REC_PATH = 5;
+export const REC_QUERY = 7;
+export const REC_FIELD_COUNT = 9;
+export const REC_CONTENT_LENGTH = 10; // as written by the client; the host takes the string
+export const REC_FIELDS = 12;    // per field: id, name offset, name length, value offset, value length
+export const FIELD_WORDS = 5;
+export let recordSize: usize = 0;
+
+// Request flags in REC_FLAGS.
+export const F_HTTP11: u32 = 1;
+export const F_KEEP_ALIVE: u32 = 2;
+export const F_EXPECT_CONTINUE: u32 = 4;
+export const F_PERCENT: u32 = 8;
+export const F_CHUNKED: u32 = 16;
+export const F_HAS_BODY: u32 = 32;
+export const F_HEAD: u32 = 64;
+
+function align(n: usize, to: usize): usize {
+  return (n + to - 1) & ~(to - 1);
+}
+
+export function configure(conns: i32, requestLine: i32, fields: i32, fieldSize: i32, head: i32, body: f64): bool {
+  if (conns < 1 || requestLine < 16 || fields < 1 || fieldSize < 16 || head < 64 || body < 0) return false;
+  maxConnections = conns;
+  limitRequestLine = requestLine;
+  limitRequestFields = fields;
+  limitRequestFieldSize = fieldSize;
+  limitRequestHead = head;
+  maxBodySize = <u64>body;
+  // A head may start anywhere below COMPACT_AT and must still fit whole.
+  windowSize = <i32>align(<usize>(head + COMPACT_AT), 4096);
+  recordSize = align(<usize>(REC_FIELDS + fields * FIELD_WORDS) << 2, 64);
+  slotSize = recordSize + <usize>windowSize;
+  // Each connection's event handling emits at most a few actions; size for all at once.
+  actionCapacity = (eventCapacity + conns) * 6;
+
+  let p = align(__heap_base, 64);
+  eventsBase = p; p += <usize>(eventCapacity * EVENT_WORDS) << 2;
+  actionsBase = p; p += <usize>(actionCapacity * ACTION_WORDS) << 2;
+  scratchIn = align(p, 64); p = scratchIn + SCRATCH_SIZE;
+  scratchOut = p; p += SCRATCH_SIZE;
+  touchedBase = p; p += <usize>conns << 2;
+  freeBase = p; p += <usize>conns << 2;
+  connTable = align(p, 64); p = connTable + <usize>conns * CONN_SIZE;
+  slotsBase = align(p, 4096); p = slotsBase + <usize>conns * slotSize;
+  p += 64; // the parser may look a few bytes past a window's end
+
+  const need = <i32>((p + 0xffff) >>> 16);
+  const have = memory.size();
+  if (need > have && memory.grow(need - have) < 0) return false;
+  return true;
+}
+
+// @ts-ignore: decorator
+@inline export function recordOf(conn: i32): usize {
+  return slotsBase + <usize>conn * slotSize;
+}
+
+// @ts-ignore: decorator
+@inline export function windowOf(conn: i32): usize {
+  return slotsBase + <usize>conn * slotSize + recordSize;
+}

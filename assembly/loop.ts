@@ -1,0 +1,225 @@
+// The readiness-dispatch loop. One run() takes every queued event: reads first (they only move a
+// window's fill, so several reads of one connection coalesce), then the rest in order, then each
+// touched connection's state machine is stepped once as far as its bytes allow.
+
+import * as E from "./errors";
+import * as L from "./layout";
+import * as Q from "./queue";
+import { get, set, resetRequest, FREE, HEAD, BODY, WAIT, DRAIN, CLOSING, STATE, FILL, POS, SCAN, LINE_START,
+  HEAD_START, WR, SPAN, FLAGS, CONN_FLAGS, EMIT_RUN, TOUCH_RUN, RESP_FLAGS, C_PEER_EOF, C_FULL, C_CLOSE_AFTER, RF_CLOSE } from "./conn";
+import { scanHead, parseHead, NEED_MORE } from "./parser";
+import { consumeBody, BODY_DONE } from "./body";
+
+let runNumber = 1;
+let touchedCount = 0;
+let freeCount = 0;
+export let openCount = 0;
+
+export function initConnections(): void {
+  // Free list as a stack, lowest id on top.
+  freeCount = L.maxConnections;
+  for (let i = 0; i < L.maxConnections; i++) store<i32>(L.freeBase + (<usize>i << 2), L.maxConnections - 1 - i);
+}
+
+/** Takes a free slot for a new connection; -1 when all are in use. */
+export function openConnection(): i32 {
+  if (freeCount == 0) return -1;
+  const conn = load<i32>(L.freeBase + (<usize>(--freeCount) << 2));
+  set(conn, STATE, HEAD);
+  set(conn, FILL, 0);
+  set(conn, POS, 0);
+  set(conn, CONN_FLAGS, 0);
+  set(conn, EMIT_RUN, 0);
+  set(conn, TOUCH_RUN, 0);
+  resetRequest(conn);
+  openCount++;
+  return conn;
+}
+
+function freeConnection(conn: i32): void {
+  if (get(conn, STATE) == FREE) return;
+  set(conn, STATE, FREE);
+  store<i32>(L.freeBase + (<usize>(freeCount++) << 2), conn);
+  openCount--;
+}
+
+function touch(conn: i32): void {
+  if (get(conn, TOUCH_RUN) == runNumber) return;
+  set(conn, TOUCH_RUN, runNumber);
+  store<i32>(L.touchedBase + (<usize>(touchedCount++) << 2), conn);
+}
+
+function valid(conn: i32): bool {
+  return conn >= 0 && conn < L.maxConnections && get(conn, STATE) != FREE;
+}
+
+export function run(count: i32): i32 {
+  Q.resetActions();
+  runNumber++;
+  touchedCount = 0;
+  const events = L.eventsBase;
+  for (let i = 0; i < count; i++) {
+    const e = events + <usize>i * 12;
+    const type = load<i32>(e);
+    const conn = load<i32>(e, 4);
+    if (!valid(conn)) continue;
+    if (type == Q.EV_READ) {
+      const fill = load<i32>(e, 8);
+      if (fill > get(conn, FILL) && fill <= L.windowSize) set(conn, FILL, fill);
+      if (fill == L.windowSize) set(conn, CONN_FLAGS, get(conn, CONN_FLAGS) | C_FULL);
+      touch(conn);
+    } else if (type == Q.EV_EOF) {
+      set(conn, CONN_FLAGS, get(conn, CONN_FLAGS) | C_PEER_EOF);
+      touch(conn);
+    }
+  }
+  for (let i = 0; i < count; i++) {
+    const e = events + <usize>i * 12;
+    const type = load<i32>(e);
+    const conn = load<i32>(e, 4);
+    if (!valid(conn)) continue;
+    if (type == Q.EV_DONE) {
+      if (load<i32>(e, 8) != 0) set(conn, CONN_FLAGS, get(conn, CONN_FLAGS) | C_CLOSE_AFTER);
+      responseDone(conn);
+      touch(conn);
+    } else if (type == Q.EV_CLOSED) {
+      freeConnection(conn);
+    }
+  }
+  for (let i = 0; i < touchedCount; i++) {
+    const conn = load<i32>(L.touchedBase + (<usize>i << 2));
+    if (get(conn, STATE) != FREE) step(conn);
+  }
+  return Q.actionCount;
+}
+
+/** The application finished its response. */
+function responseDone(conn: i32): void {
+  const state = get(conn, STATE);
+  const closing = (<u32>get(conn, RESP_FLAGS) & RF_CLOSE) != 0 || (<u32>get(conn, CONN_FLAGS) & C_CLOSE_AFTER) != 0;
+  if (state == WAIT) {
+    if (closing) close(conn);
+    else nextRequest(conn);
+  } else if (state == BODY) {
+    // The body was not read whole: discard the rest to keep the connection, unless closing anyway.
+    if (closing) close(conn);
+    else set(conn, STATE, DRAIN);
+  } else if (state == CLOSING) {
+    // A request error already answered the client through the application's input.
+    Q.emit(Q.ACT_CLOSE, conn, 0, 0);
+  }
+}
+
+function close(conn: i32): void {
+  set(conn, STATE, CLOSING);
+  Q.emit(Q.ACT_CLOSE, conn, 0, 0);
+}
+
+function fail(conn: i32, code: i32): void {
+  set(conn, STATE, CLOSING);
+  Q.emit(Q.ACT_ERROR, conn, code, 0);
+}
+
+function nextRequest(conn: i32): void {
+  set(conn, STATE, HEAD);
+  set(conn, CONN_FLAGS, get(conn, CONN_FLAGS) & ~C_CLOSE_AFTER);
+  resetRequest(conn);
+}
+
+/**
+ * Gives a window back its free space: bytes already consumed are dropped, and unconsumed bytes
+ * move to the start when the consumed prefix grew large or the window is full. Bytes never move in
+ * a run that handed out spans into this window (the host copies them after the run), but dropping
+ * a fully consumed window is always safe: the next read lands only after the host took its actions.
+ */
+function compact(conn: i32, win: usize): void {
+  const pos = get(conn, POS);
+  if (pos == 0) return;
+  const fill = get(conn, FILL);
+  const flags = <u32>get(conn, CONN_FLAGS);
+  const full = (flags & C_FULL) != 0;
+  const state = get(conn, STATE);
+  if (pos == fill) {
+    const idle = state == HEAD || state == WAIT;
+    if (idle && pos < L.COMPACT_AT && !full) return;
+  } else {
+    if (get(conn, EMIT_RUN) == runNumber) return;
+    if (pos < L.COMPACT_AT && !full) return;
+    memory.copy(win, win + pos, fill - pos);
+  }
+  set(conn, FILL, fill - pos);
+  set(conn, POS, 0);
+  if (state == HEAD) {
+    set(conn, SCAN, get(conn, SCAN) - pos);
+    set(conn, LINE_START, get(conn, LINE_START) - pos);
+    set(conn, HEAD_START, get(conn, HEAD_START) - pos);
+  }
+  if (full) set(conn, CONN_FLAGS, flags & ~C_FULL);
+  Q.emit(Q.ACT_REARM, conn, fill - pos, full ? 1 : 0);
+}
+
+/** Steps one connection's state machine as far as the bytes in its window allow. */
+function step(conn: i32): void {
+  const win = L.windowOf(conn);
+  compact(conn, win);
+  advance(conn, win);
+  if (get(conn, STATE) != FREE) compact(conn, win);
+}
+
+function advance(conn: i32, win: usize): void {
+  while (true) {
+    const state = get(conn, STATE);
+    if (state == HEAD) {
+      const r = scanHead(conn, win);
+      if (r == NEED_MORE) {
+        if (get(conn, CONN_FLAGS) & C_PEER_EOF) close(conn);
+        return;
+      }
+      if (r < 0) { fail(conn, -r); return; }
+      const e = parseHead(conn, win, r);
+      if (e != E.OK) { fail(conn, e); return; }
+      set(conn, EMIT_RUN, runNumber);
+      Q.emit(Q.ACT_CALL_APP, conn, 0, 0);
+      set(conn, STATE, (<u32>get(conn, FLAGS) & L.F_HAS_BODY) != 0 ? BODY : WAIT);
+      set(conn, SPAN, get(conn, POS));
+      set(conn, WR, get(conn, POS));
+      continue;
+    }
+    if (state == BODY || state == DRAIN) {
+      const draining = state == DRAIN;
+      const span = get(conn, POS);
+      set(conn, SPAN, span);
+      set(conn, WR, span);
+      const r = consumeBody(conn, win, draining);
+      const wr = get(conn, WR);
+      if (!draining && wr > span) {
+        set(conn, EMIT_RUN, runNumber);
+        Q.emit(Q.ACT_BODY, conn, <i32>(win + span), wr - span);
+      }
+      if (r < 0) {
+        if (!draining) Q.emit(Q.ACT_BODY_END, conn, 2, -r);
+        fail(conn, -r);
+        return;
+      }
+      if (r == BODY_DONE) {
+        if (draining) { nextRequest(conn); continue; }
+        Q.emit(Q.ACT_BODY_END, conn, 0, 0);
+        set(conn, STATE, WAIT);
+        return;
+      }
+      if (get(conn, CONN_FLAGS) & C_PEER_EOF) {
+        if (draining) { close(conn); return; }
+        Q.emit(Q.ACT_BODY_END, conn, 1, 0);
+        set(conn, CONN_FLAGS, get(conn, CONN_FLAGS) | C_CLOSE_AFTER);
+        set(conn, STATE, WAIT);
+      }
+      return;
+    }
+    if (state == CLOSING) {
+      // Input after the last response is read and dropped until the socket closes.
+      set(conn, POS, get(conn, FILL));
+      return;
+    }
+    return; // WAIT: the application has the connection
+  }
+}

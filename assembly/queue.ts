@@ -1,0 +1,34 @@
+// The two queues in shared memory. The host writes events (3 words: type, conn, arg) and calls
+// run(count); the core answers with actions (4 words: type, conn, a, b) that the host takes in
+// order. Nothing crosses the boundary byte by byte.
+
+import * as L from "./layout";
+
+// Events: host -> core.
+export const EV_READ = 1;    // arg: the window's new fill (absolute, so reads coalesce)
+export const EV_EOF = 2;     // the peer closed its side
+export const EV_DONE = 3;    // the response is complete; arg 1: the connection must close
+export const EV_CLOSED = 4;  // the socket is gone; the slot may be reused
+
+// Actions: core -> host.
+export const ACT_CALL_APP = 1;  // a request head is in the record
+export const ACT_BODY = 2;      // a: body bytes' address, b: length
+export const ACT_BODY_END = 3;  // a: 1 when the body was cut short by the peer
+export const ACT_ERROR = 4;     // a: error code; answer with serializeError and close
+export const ACT_CLOSE = 5;     // close the connection after pending writes
+export const ACT_REARM = 6;     // a: the window offset to read into next; b: 1 to resume reading
+
+export let actionCount = 0;
+
+export function emit(type: i32, conn: i32, a: i32, b: i32): void {
+  const p = L.actionsBase + (<usize>actionCount << 4);
+  store<i32>(p, type);
+  store<i32>(p, conn, 4);
+  store<i32>(p, a, 8);
+  store<i32>(p, b, 12);
+  actionCount++;
+}
+
+export function resetActions(): void {
+  actionCount = 0;
+}

@@ -1,0 +1,301 @@
+// Loads the WebAssembly core and gives it a typed face: views over its memory, the event queue,
+// actions, the request record, and the response head serializer. One Core per server.
+
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { HeaderList } from './types.js';
+
+export interface Limits {
+  /** Open connections at once (default 10 000). */
+  maxConnections: number;
+  /** Longest request line in bytes (default 8 KiB; longer: 414). */
+  limitRequestLine: number;
+  /** Most header fields in a request (default 100; more: 431). */
+  limitRequestFields: number;
+  /** Longest header field line in bytes (default 8 KiB; longer: 431). */
+  limitRequestFieldSize: number;
+  /** Largest request head in bytes (default 64 KiB; larger: 431). */
+  limitRequestHead: number;
+  /** Largest request body in bytes (default 16 MiB; larger: 413). */
+  maxBodySize: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxConnections: 10_000,
+  limitRequestLine: 8192,
+  limitRequestFields: 100,
+  limitRequestFieldSize: 8192,
+  limitRequestHead: 65536,
+  maxBodySize: 16 * 1024 * 1024,
+});
+
+// Request flags in the record (assembly/layout.ts F_*).
+export const F_HTTP11 = 1;
+export const F_KEEP_ALIVE = 2;
+export const F_EXPECT_CONTINUE = 4;
+export const F_PERCENT = 8;
+export const F_CHUNKED = 16;
+export const F_HAS_BODY = 32;
+export const F_HEAD = 64;
+
+// Record words (assembly/layout.ts REC_*).
+export const REC_FLAGS = 0;
+export const REC_METHOD = 1;
+export const REC_TARGET = 3;
+export const REC_PATH = 5;
+export const REC_QUERY = 7;
+export const REC_FIELD_COUNT = 9;
+export const REC_CONTENT_LENGTH = 10;
+export const REC_FIELDS = 12;
+export const FIELD_WORDS = 5;
+
+// Response framing modes (assembly/response.ts MODE_*).
+export const MODE_FIXED = 1;
+export const MODE_CHUNKED = 2;
+export const MODE_CLOSE = 3;
+export const MODE_NONE = 4;
+
+export const E_INTERNAL = 43;
+export const E_SERVICE_UNAVAILABLE = 44;
+
+interface CoreExports {
+  memory: WebAssembly.Memory;
+  init(conns: number, line: number, fields: number, fieldSize: number, head: number, body: number): number;
+  openConnection(): number;
+  connections(): number;
+  run(events: number): number;
+  serializeHead(conn: number, fields: number, bodyLength: number, now: number): number;
+  serializeErrorResponse(conn: number, code: number, now: number): number;
+  lastResponseMode(): number;
+  lastResponseLength(): number;
+  decodePath(conn: number): number;
+  eventsAddress(): number;
+  eventCapacity(): number;
+  actionsAddress(): number;
+  scratchInAddress(): number;
+  scratchOutAddress(): number;
+  responseTextAddress(): number;
+  responseTextSize(): number;
+  recordAddress(conn: number): number;
+  windowAddress(conn: number): number;
+  windowSize(): number;
+  fieldNameCount(): number;
+  errorCount(): number;
+  errorStatus(code: number): number;
+  fieldName(id: number): number;
+  errorText(code: number): number;
+  EV_READ: WebAssembly.Global;
+  EV_EOF: WebAssembly.Global;
+  EV_DONE: WebAssembly.Global;
+  EV_CLOSED: WebAssembly.Global;
+  ACT_CALL_APP: WebAssembly.Global;
+  ACT_BODY: WebAssembly.Global;
+  ACT_BODY_END: WebAssembly.Global;
+  ACT_ERROR: WebAssembly.Global;
+  ACT_CLOSE: WebAssembly.Global;
+  ACT_REARM: WebAssembly.Global;
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+/** The core binary: build/wasgi.wasm at the package root (from src/ or dist/src/). */
+function coreModule(): WebAssembly.Module {
+  if (compiled) return compiled;
+  const candidates = ['../build/wasgi.wasm', '../../build/wasgi.wasm'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  const path = candidates.find((p) => existsSync(p));
+  if (!path) throw new Error(`wasgi: core binary not found (looked for ${candidates.join(', ')}); run "npm run build"`);
+  compiled = new WebAssembly.Module(readFileSync(path));
+  return compiled;
+}
+
+/** An error the application's response caused (bad status or header). */
+export class ResponseError extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+    this.name = 'ResponseError';
+  }
+}
+
+const NON_LATIN1 = /[^\u0000-\u00ff]/;
+
+export interface Head {
+  bytes: Buffer;
+  mode: number;
+  /** The body length the head announces, or -1. */
+  length: number;
+}
+
+export class Core {
+  readonly limits: Limits;
+  readonly windowSize: number;
+  readonly eventCapacity: number;
+  /** Lowercase field names by interned id. */
+  readonly fieldNames: string[] = [];
+  /** Reason text by error code. */
+  readonly errorReasons: string[] = [];
+  readonly errorStatuses: number[] = [];
+  readonly EV_READ: number; readonly EV_EOF: number; readonly EV_DONE: number; readonly EV_CLOSED: number;
+  readonly ACT_CALL_APP: number; readonly ACT_BODY: number; readonly ACT_BODY_END: number;
+  readonly ACT_ERROR: number; readonly ACT_CLOSE: number; readonly ACT_REARM: number;
+
+  private readonly x: CoreExports;
+  private buffer!: ArrayBuffer;
+  bytes!: Buffer;
+  words!: Uint32Array;
+  private readonly events: number;
+  private readonly actions: number;
+  private readonly scratchIn: number;
+  private readonly scratchOut: number;
+  private readonly text: number;
+  private readonly textSize: number;
+  eventCount = 0;
+
+  constructor(limits: Partial<Limits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    const instance = new WebAssembly.Instance(coreModule(), {});
+    this.x = instance.exports as unknown as CoreExports;
+    const l = this.limits;
+    if (!this.x.init(l.maxConnections, l.limitRequestLine, l.limitRequestFields, l.limitRequestFieldSize, l.limitRequestHead, l.maxBodySize)) {
+      throw new RangeError('wasgi: limits out of range or too large for the core\'s memory');
+    }
+    this.refresh();
+    this.windowSize = this.x.windowSize();
+    this.eventCapacity = this.x.eventCapacity();
+    this.events = this.x.eventsAddress() >>> 2;
+    this.actions = this.x.actionsAddress() >>> 2;
+    this.scratchIn = this.x.scratchInAddress();
+    this.scratchOut = this.x.scratchOutAddress();
+    this.text = this.x.responseTextAddress();
+    this.textSize = this.x.responseTextSize();
+    const g = (v: WebAssembly.Global): number => v.value as number;
+    this.EV_READ = g(this.x.EV_READ); this.EV_EOF = g(this.x.EV_EOF);
+    this.EV_DONE = g(this.x.EV_DONE); this.EV_CLOSED = g(this.x.EV_CLOSED);
+    this.ACT_CALL_APP = g(this.x.ACT_CALL_APP); this.ACT_BODY = g(this.x.ACT_BODY);
+    this.ACT_BODY_END = g(this.x.ACT_BODY_END); this.ACT_ERROR = g(this.x.ACT_ERROR);
+    this.ACT_CLOSE = g(this.x.ACT_CLOSE); this.ACT_REARM = g(this.x.ACT_REARM);
+    for (let id = 0; id < this.x.fieldNameCount(); id++) this.fieldNames.push(this.scratchText(this.x.fieldName(id)));
+    for (let code = 0; code < this.x.errorCount(); code++) {
+      this.errorReasons.push(this.scratchText(this.x.errorText(code)));
+      this.errorStatuses.push(this.x.errorStatus(code));
+    }
+  }
+
+  /** Growing memory detaches views; re-create them when the buffer changed. */
+  refresh(): void {
+    const buffer = this.x.memory.buffer;
+    if (buffer === this.buffer) return;
+    this.buffer = buffer;
+    this.bytes = Buffer.from(buffer);
+    this.words = new Uint32Array(buffer);
+  }
+
+  get memory(): ArrayBuffer {
+    return this.buffer;
+  }
+
+  private scratchText(length: number): string {
+    return this.bytes.latin1Slice(this.scratchOut, this.scratchOut + length);
+  }
+
+  latin1(address: number, length: number): string {
+    return this.bytes.latin1Slice(address, address + length);
+  }
+
+  openConnection(): number {
+    return this.x.openConnection();
+  }
+
+  get openConnections(): number {
+    return this.x.connections();
+  }
+
+  windowAddress(conn: number): number {
+    return this.x.windowAddress(conn);
+  }
+
+  recordWord(conn: number): number {
+    return this.x.recordAddress(conn) >>> 2;
+  }
+
+  /** Queues an event; returns its index in this batch. The caller runs before the queue is full. */
+  push(type: number, conn: number, arg: number): number {
+    const i = this.eventCount++;
+    const w = this.events + i * 3;
+    this.words[w] = type;
+    this.words[w + 1] = conn;
+    this.words[w + 2] = arg;
+    return i;
+  }
+
+  /** Rewrites the argument of an event queued in this batch (coalesced reads). */
+  setEventArg(index: number, arg: number): void {
+    this.words[this.events + index * 3 + 2] = arg;
+  }
+
+  /** Hands every queued event to the core; returns how many actions it wrote. */
+  run(): number {
+    const n = this.eventCount;
+    this.eventCount = 0;
+    return this.x.run(n);
+  }
+
+  actionWord(index: number, word: number): number {
+    return this.words[this.actions + index * 4 + word];
+  }
+
+  decodePath(conn: number): string {
+    return this.scratchText(this.x.decodePath(conn));
+  }
+
+  /** Validates and serializes a response head; throws ResponseError for a bad status or header. */
+  serializeHead(conn: number, status: string, headers: HeaderList, bodyLength: number, now: number): Head {
+    const index = this.scratchIn >>> 2;
+    const words = this.words;
+    let offset = 0;
+    const put = (s: string, what: string): number => {
+      if (typeof s !== 'string') throw new ResponseError(0, `${what} must be a string, got ${typeof s}`);
+      if (NON_LATIN1.test(s)) throw new ResponseError(0, `${what} is not latin-1: ${JSON.stringify(s)}`);
+      if (offset + s.length > this.textSize) throw new ResponseError(0, 'Response head too large');
+      const at = offset;
+      this.bytes.latin1Write(s, this.text + offset, s.length);
+      offset += s.length;
+      return at;
+    };
+    words[index] = put(status, 'status');
+    words[index + 1] = status.length;
+    if (headers.length > 256) throw new ResponseError(0, 'Too many response header fields');
+    for (let i = 0; i < headers.length; i++) {
+      const field = headers[i];
+      if (!Array.isArray(field) || field.length !== 2) throw new ResponseError(0, `header ${i} must be a [name, value] pair`);
+      const w = index + 2 + i * 4;
+      words[w] = put(field[0], `header name ${i}`);
+      words[w + 1] = field[0].length;
+      words[w + 2] = put(field[1], `value of header ${JSON.stringify(field[0])}`);
+      words[w + 3] = field[1].length;
+    }
+    const length = this.x.serializeHead(conn, headers.length, bodyLength, now);
+    if (length < 0) {
+      const code = -length;
+      throw new ResponseError(code, `${this.errorReasons[code]}: status ${JSON.stringify(status)}, headers ${JSON.stringify(headers)}`);
+    }
+    return { bytes: this.copyOut(length), mode: this.x.lastResponseMode(), length: this.x.lastResponseLength() };
+  }
+
+  /** A complete error response for `code` (closes the connection). */
+  errorResponse(conn: number, code: number, now: number): Buffer {
+    return this.copyOut(this.x.serializeErrorResponse(conn, code, now));
+  }
+
+  private copyOut(length: number): Buffer {
+    const out = Buffer.allocUnsafe(length);
+    this.bytes.copy(out, 0, this.scratchOut, this.scratchOut + length);
+    return out;
+  }
+}
+
+declare global {
+  interface Buffer {
+    latin1Slice(start: number, end: number): string;
+    latin1Write(s: string, offset: number, length: number): number;
+  }
+}

@@ -1,0 +1,11 @@
+// wasgi: PEP 3333 applications on Node.js.
+
+export { makeServer, serve, Server } from '../host/node.js';
+export type { ServerOptions, ServeOptions } from '../host/node.js';
+export { DEFAULT_LIMITS } from './core.js';
+export type { Limits } from './core.js';
+export { fileWrapper } from './filewrapper.js';
+export type {
+  Application, Chunk, Environ, ErrorStream, ExcInfo, FileLike, FileWrapper, HeaderList, InputStream,
+  ResponseBody, StartResponse, Write,
+} from './types.js';
