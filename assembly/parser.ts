@@ -340,7 +340,8 @@ function splitTarget(rec: usize, method: usize, methodLen: i32, t: usize, len: i
   }
   if (first == 0x2a && len == 1) {
     if (!equals(method, methodLen, "OPTIONS")) return E.E_TARGET_FORM;
-    setSpan(rec, L.REC_PATH, t, 1);
+    // PATH_INFO must be empty or start with "/" (PEP 3333); RAW_URI keeps the "*".
+    setSpan(rec, L.REC_PATH, t, 0);
     setSpan(rec, L.REC_QUERY, end, 0);
     return E.OK;
   }

@@ -3,10 +3,10 @@
 // rules), decides framing and persistence from the request and the status, and writes the head
 // into scratchOut: status line, the application's fields, Date, Server, framing, Connection.
 
-import { is, TCHAR, FVALUE, DIGIT, putString, equalsLower } from "./chars";
+import { is, TCHAR, FVALUE, DIGIT, putString, equals, equalsLower } from "./chars";
 import * as E from "./errors";
 import * as L from "./layout";
-import { get, set, FLAGS, RESP_FLAGS, CONN_FLAGS, C_CLOSE_AFTER, RF_CLOSE } from "./conn";
+import { get, set, FLAGS, HEAD_START, RESP_FLAGS, CONN_FLAGS, C_CLOSE_AFTER, RF_CLOSE } from "./conn";
 import { httpDate } from "./date";
 import { internName, N_CONNECTION, N_CONTENT_LENGTH, N_DATE, N_SERVER, N_KEEP_ALIVE, N_TE, N_TRAILER,
   N_TRAILERS, N_TRANSFER_ENCODING, N_UPGRADE, N_PROXY_AUTHENTICATE, N_PROXY_AUTHORIZATION, N_PROXY_CONNECTION } from "./fieldnames";
@@ -72,7 +72,7 @@ export function serializeHead(conn: i32, count: i32, bodyLength: f64, now: u32):
   const statusLen = <i32>load<u32>(index + 4);
   if (statusLen < 4 || !is(load<u8>(status), DIGIT) || !is(load<u8>(status + 1), DIGIT) ||
       !is(load<u8>(status + 2), DIGIT) || load<u8>(status + 3) != 0x20) return -E.R_STATUS;
-  const code = (load<u8>(status) - 0x30) * 100 + (load<u8>(status + 1) - 0x30) * 10 + (load<u8>(status + 2) - 0x30);
+  const code = (<i32>load<u8>(status) - 0x30) * 100 + (<i32>load<u8>(status + 1) - 0x30) * 10 + (<i32>load<u8>(status + 2) - 0x30);
   if (code < 100) return -E.R_STATUS;
   for (let i = 4; i < statusLen; i++) if (!is(load<u8>(status + i), FVALUE)) return -E.R_STATUS;
   if (!room(statusLen + 11)) return -E.R_HEAD_TOO_LARGE;
@@ -183,7 +183,8 @@ export function serializeError(conn: i32, code: i32, now: u32): i32 {
   const status = E.errorStatus(code);
   const reason = E.errorReason(code);
   const phrase = E.statusPhrase(status);
-  const head = conn >= 0 && (<u32>get(conn, FLAGS) & L.F_HEAD) != 0;
+  // A HEAD request gets no content, even when its head failed to parse.
+  const head = conn >= 0 && ((<u32>get(conn, FLAGS) & L.F_HEAD) != 0 || equals(L.windowOf(conn) + get(conn, HEAD_START), 5, "HEAD "));
   out = L.scratchOut;
   out = putString(out, "HTTP/1.1 ");
   putDecimal(<u64>status);

@@ -3,7 +3,7 @@
 // and takes its actions: call the application, feed request bodies, write error answers, close.
 
 import net from 'node:net';
-import { Core, E_SERVICE_UNAVAILABLE, F_EXPECT_CONTINUE, REC_FLAGS, type Limits, type Head } from '../src/core.js';
+import { Core, E_SERVICE_UNAVAILABLE, F_EXPECT_CONTINUE, F_HAS_BODY, REC_FLAGS, type Limits, type Head } from '../src/core.js';
 import { buildEnviron, environKeys, type EnvironContext } from '../src/environ.js';
 import { ErrorLog, type LogSink } from '../src/errors.js';
 import { Input, RequestBodyError } from '../src/input.js';
@@ -148,7 +148,7 @@ class Connection implements Channel {
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      this.server.corked.push(this);
+      this.server.uncorkLater(this);
     }
     const ok = this.socket.write(bytes);
     if (!ok && !this.waitingDrain) {
@@ -183,8 +183,10 @@ class Connection implements Channel {
   }
 
   abort(): void {
+    // What was already written goes out; the short response tells the client it failed.
     this.exchange = null;
-    this.destroy();
+    if (this.corked) this.uncork();
+    this.end();
   }
 
   /** Ends the write side after pending writes; lingers reading so the client sees the answer. */
@@ -215,6 +217,8 @@ export class Server {
   readonly corked: Connection[] = [];
   private pendingApps: Exchange[] = [];
   private flushScheduled = false;
+  private flushing = false;
+  private uncorkQueued = false;
   private batch = 0;
   private address: [string, number];
   private stopped: Promise<void>;
@@ -238,7 +242,8 @@ export class Server {
     };
     this.stopped = new Promise((resolve) => { this.resolveStopped = resolve; });
     this.net = net.createServer({ pauseOnConnect: true }, (raw) => this.accept(raw as RawSocket));
-    this.net.on('error', (error) => this.log.error('listening socket error', error));
+    // Errors before listening reject listen(); after, they are logged.
+    this.net.on('error', (error) => { if (this.net.listening) this.log.error('listening socket error', error); });
   }
 
   /** [host, port] the server listens on (the real port once listening). */
@@ -325,24 +330,42 @@ export class Server {
   /** Runs the core over every queued event, takes its actions, repeats while apps finish at once. */
   private readonly flush = (): void => {
     this.flushScheduled = false;
+    this.flushing = true;
     const core = this.core;
-    while (core.eventCount > 0) {
+    try {
+      while (core.eventCount > 0) {
+        this.batch++;
+        core.refresh();
+        const count = core.run();
+        for (let i = 0; i < count; i++) this.act(i);
+        const apps = this.pendingApps;
+        this.pendingApps = [];
+        for (const exchange of apps) exchange.run();
+      }
+    } finally {
       this.batch++;
-      core.refresh();
-      const count = core.run();
-      for (let i = 0; i < count; i++) this.act(i);
-      const apps = this.pendingApps;
-      this.pendingApps = [];
-      for (const exchange of apps) exchange.run();
+      this.flushing = false;
+      this.uncorkAll();
     }
-    this.batch++;
-    this.uncorkAll();
   };
 
-  uncorkAll(): void {
+  /**
+   * Writes of one flush leave in one writev at its end; writes from applications that answer
+   * later (async) are gathered until their synchronous run ends, in a microtask.
+   */
+  uncorkLater(conn: Connection): void {
+    this.corked.push(conn);
+    if (!this.flushing && !this.uncorkQueued) {
+      this.uncorkQueued = true;
+      queueMicrotask(this.uncorkAll);
+    }
+  }
+
+  readonly uncorkAll = (): void => {
+    this.uncorkQueued = false;
     for (const conn of this.corked) conn.uncork();
     this.corked.length = 0;
-  }
+  };
 
   private act(i: number): void {
     const core = this.core;
@@ -355,6 +378,7 @@ export class Server {
       case core.ACT_CALL_APP: {
         const input = new Input();
         const flags = core.words[core.recordWord(conn.id) + REC_FLAGS];
+        if ((flags & F_HAS_BODY) === 0) input.end();
         const environ = buildEnviron(core, this.keys, conn.id, conn.environContext, input);
         const exchange = new Exchange(this.app, environ, input, conn, (flags & F_EXPECT_CONTINUE) !== 0);
         conn.exchange = exchange;

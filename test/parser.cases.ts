@@ -110,7 +110,7 @@ const PIPE16: [string, ExpectedRequest][] = [
     'PUT /4 HTTP/1.1\r\n' + H + 'Transfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n',
     rq({ method: 'PUT', target: '/4', headers: [HH, ['Transfer-Encoding', 'chunked']], body: 'xyz' }),
   ],
-  ['OPTIONS * HTTP/1.1\r\n' + H + '\r\n', rq({ method: 'OPTIONS', target: '*', path: '*', headers: [HH] })],
+  ['OPTIONS * HTTP/1.1\r\n' + H + '\r\n', rq({ method: 'OPTIONS', target: '*', path: '', headers: [HH] })],
   [
     'GET http://example.com/6?q=6 HTTP/1.1\r\n' + H + '\r\n',
     rq({ target: 'http://example.com/6?q=6', path: '/6', query: 'q=6', headers: [HH] }),
@@ -621,7 +621,7 @@ export const validCases: ValidCase[] = [
   {
     name: 'asterisk-form with OPTIONS',
     input: 'OPTIONS * HTTP/1.1\r\n' + H + '\r\n',
-    requests: [rq({ method: 'OPTIONS', target: '*', path: '*', headers: [HH] })],
+    requests: [rq({ method: 'OPTIONS', target: '*', path: '', headers: [HH] })],
   },
   {
     name: 'OPTIONS with origin-form',
