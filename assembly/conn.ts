@@ -10,6 +10,7 @@ export const BODY = 2;     // application called; body bytes still arriving
 export const WAIT = 3;     // application called; body complete, awaiting DONE
 export const DRAIN = 4;    // response done; discarding the rest of an unread body
 export const CLOSING = 5;  // closing: input is discarded
+export const RAW = 6;      // a plain byte stream (wasgi/socket): no HTTP, the host consumes bytes
 
 // Field offsets (bytes) in the connection record.
 export const STATE = 0;

@@ -7,10 +7,13 @@ import * as Q from "./queue";
 import { initChars } from "./chars";
 import { initNames, nameOf, NAME_COUNT } from "./fieldnames";
 import { errorStatus as statusOfError, errorReason, ERROR_COUNT } from "./errors";
-import { initConnections, openConnection as open, run as runLoop, openCount } from "./loop";
+import { initConnections, openConnection as open, run as runLoop, openCount, makeRaw, consume, readAddress } from "./loop";
 import { serializeHead as head, serializeError, responseMode, responseLength, responseStatus, INDEX_BYTES } from "./response";
 import { percentDecode } from "./parser";
 import { putString } from "./chars";
+import { get, FILL, POS } from "./conn";
+
+function rawBytes(conn: i32): i32 { return get(conn, FILL) - get(conn, POS); }
 
 /** Lays out memory for the limits; returns false when they are out of range or memory is short. */
 export function init(maxConnections: i32, limitRequestLine: i32, limitRequestFields: i32,
@@ -25,6 +28,12 @@ export function init(maxConnections: i32, limitRequestLine: i32, limitRequestFie
 export function openConnection(): i32 { return open(); }
 export function connections(): i32 { return openCount; }
 export function run(eventCount: i32): i32 { return runLoop(eventCount); }
+
+// Plain byte streams (wasgi/socket): the core keeps the window and reports readiness.
+export function setRaw(conn: i32): void { makeRaw(conn); }
+export function consumeRaw(conn: i32, n: i32): i32 { return consume(conn, n); }
+export function rawReadAddress(conn: i32): usize { return readAddress(conn); }
+export function rawAvailable(conn: i32): i32 { return rawBytes(conn); }
 
 export function serializeHead(conn: i32, fieldCount: i32, bodyLength: f64, now: u32): i32 {
   return head(conn, fieldCount, bodyLength, now);
@@ -73,3 +82,4 @@ export const ACT_BODY_END = Q.ACT_BODY_END;
 export const ACT_ERROR = Q.ACT_ERROR;
 export const ACT_CLOSE = Q.ACT_CLOSE;
 export const ACT_REARM = Q.ACT_REARM;
+export const ACT_READABLE = Q.ACT_READABLE;

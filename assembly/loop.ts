@@ -5,7 +5,7 @@
 import * as E from "./errors";
 import * as L from "./layout";
 import * as Q from "./queue";
-import { get, set, resetRequest, FREE, HEAD, BODY, WAIT, DRAIN, CLOSING, STATE, FILL, POS, SCAN, LINE_START,
+import { get, set, resetRequest, FREE, HEAD, BODY, WAIT, DRAIN, CLOSING, RAW, STATE, FILL, POS, SCAN, LINE_START,
   HEAD_START, WR, SPAN, FLAGS, CONN_FLAGS, EMIT_RUN, TOUCH_RUN, RESP_FLAGS, C_PEER_EOF, C_FULL, C_CLOSE_AFTER, RF_CLOSE } from "./conn";
 import { scanHead, parseHead, NEED_MORE } from "./parser";
 import { consumeBody, BODY_DONE } from "./body";
@@ -139,6 +139,7 @@ function compact(conn: i32, win: usize): void {
   const flags = <u32>get(conn, CONN_FLAGS);
   const full = (flags & C_FULL) != 0;
   const state = get(conn, STATE);
+  if (state == RAW) return;
   if (pos == fill) {
     const idle = state == HEAD || state == WAIT;
     if (idle && pos < L.COMPACT_AT && !full) return;
@@ -220,6 +221,47 @@ function advance(conn: i32, win: usize): void {
       set(conn, POS, get(conn, FILL));
       return;
     }
+    if (state == RAW) {
+      const eof = (<u32>get(conn, CONN_FLAGS) & C_PEER_EOF) != 0;
+      const available = get(conn, FILL) - get(conn, POS);
+      if (available > 0 || eof) Q.emit(Q.ACT_READABLE, conn, available, eof ? 1 : 0);
+      return;
+    }
     return; // WAIT: the application has the connection
   }
+}
+
+/** Makes a freshly opened connection a plain byte stream. */
+export function makeRaw(conn: i32): void {
+  if (valid(conn)) set(conn, STATE, RAW);
+}
+
+/**
+ * The host took `n` bytes from the front of a RAW window. Returns the offset the next read must
+ * land at when it moved (the host re-points its read buffer, and resumes if the window was
+ * full), or -1 when it did not.
+ */
+export function consume(conn: i32, n: i32): i32 {
+  if (!valid(conn) || get(conn, STATE) != RAW) return -1;
+  const pos = min(get(conn, POS) + max(n, 0), get(conn, FILL));
+  set(conn, POS, pos);
+  const fill = get(conn, FILL);
+  const flags = <u32>get(conn, CONN_FLAGS);
+  const full = (flags & C_FULL) != 0;
+  if (pos == fill) {
+    // Nothing left: start over at the window's front (no bytes move).
+  } else if (pos >= L.COMPACT_AT || full) {
+    memory.copy(L.windowOf(conn), L.windowOf(conn) + pos, fill - pos);
+  } else {
+    return -1;
+  }
+  set(conn, FILL, fill - pos);
+  set(conn, POS, 0);
+  if (full) set(conn, CONN_FLAGS, flags & ~C_FULL);
+  return fill - pos;
+}
+
+/** The first unconsumed byte of a RAW window (absolute address). */
+export function readAddress(conn: i32): usize {
+  return L.windowOf(conn) + <usize>get(conn, POS);
 }

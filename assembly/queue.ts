@@ -17,6 +17,7 @@ export const ACT_BODY_END = 3;  // a: 1 when the body was cut short by the peer
 export const ACT_ERROR = 4;     // a: error code; answer with serializeError and close
 export const ACT_CLOSE = 5;     // close the connection after pending writes
 export const ACT_REARM = 6;     // a: the window offset to read into next; b: 1 to resume reading
+export const ACT_READABLE = 7;  // RAW: a: unconsumed bytes in the window, b: 1 once the peer closed
 
 export let actionCount = 0;
 

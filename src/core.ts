@@ -64,6 +64,10 @@ interface CoreExports {
   openConnection(): number;
   connections(): number;
   run(events: number): number;
+  setRaw(conn: number): void;
+  consumeRaw(conn: number, n: number): number;
+  rawReadAddress(conn: number): number;
+  rawAvailable(conn: number): number;
   serializeHead(conn: number, fields: number, bodyLength: number, now: number): number;
   serializeErrorResponse(conn: number, code: number, now: number): number;
   lastResponseMode(): number;
@@ -94,6 +98,7 @@ interface CoreExports {
   ACT_ERROR: WebAssembly.Global;
   ACT_CLOSE: WebAssembly.Global;
   ACT_REARM: WebAssembly.Global;
+  ACT_READABLE: WebAssembly.Global;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -137,6 +142,7 @@ export class Core {
   readonly EV_READ: number; readonly EV_EOF: number; readonly EV_DONE: number; readonly EV_CLOSED: number;
   readonly ACT_CALL_APP: number; readonly ACT_BODY: number; readonly ACT_BODY_END: number;
   readonly ACT_ERROR: number; readonly ACT_CLOSE: number; readonly ACT_REARM: number;
+  readonly ACT_READABLE: number;
 
   private readonly x: CoreExports;
   private buffer!: ArrayBuffer;
@@ -173,6 +179,7 @@ export class Core {
     this.ACT_CALL_APP = g(this.x.ACT_CALL_APP); this.ACT_BODY = g(this.x.ACT_BODY);
     this.ACT_BODY_END = g(this.x.ACT_BODY_END); this.ACT_ERROR = g(this.x.ACT_ERROR);
     this.ACT_CLOSE = g(this.x.ACT_CLOSE); this.ACT_REARM = g(this.x.ACT_REARM);
+    this.ACT_READABLE = g(this.x.ACT_READABLE);
     for (let id = 0; id < this.x.fieldNameCount(); id++) this.fieldNames.push(this.scratchText(this.x.fieldName(id)));
     for (let code = 0; code < this.x.errorCount(); code++) {
       this.errorReasons.push(this.scratchText(this.x.errorText(code)));
@@ -207,6 +214,25 @@ export class Core {
 
   get openConnections(): number {
     return this.x.connections();
+  }
+
+  /** Makes a just-opened connection a plain byte stream: no HTTP, READABLE actions instead. */
+  setRaw(conn: number): void {
+    this.x.setRaw(conn);
+  }
+
+  /** Unconsumed bytes of a raw connection. */
+  rawAvailable(conn: number): number {
+    return this.x.rawAvailable(conn);
+  }
+
+  /** Copies up to `n` unconsumed bytes of a raw connection out and consumes them. */
+  takeRaw(conn: number, n: number): { bytes: Buffer; rearmAt: number } {
+    const k = Math.max(0, Math.min(n, this.x.rawAvailable(conn)));
+    const at = this.x.rawReadAddress(conn);
+    const bytes = Buffer.allocUnsafe(k);
+    this.bytes.copy(bytes, 0, at, at + k);
+    return { bytes, rearmAt: this.x.consumeRaw(conn, k) };
   }
 
   windowAddress(conn: number): number {

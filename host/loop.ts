@@ -1,0 +1,88 @@
+// The event loop shared by everything that runs on the core: events queued from socket callbacks
+// are handed to the core in one run() per event-loop turn (setImmediate), and the actions it
+// answers with go to the owner's handler. Writes are corked while a flush runs and uncorked once
+// at its end, so the responses of one turn leave in one writev per socket.
+
+import { Core, type Limits } from '../src/core.js';
+
+export interface LoopHandler {
+  /** Takes action `index` of the run that just ended. */
+  act(index: number): void;
+  /** Called after each run's actions (the HTTP server calls the applications queued there). */
+  afterActions(): void;
+}
+
+/** Something whose writes the loop uncorks. */
+export interface Corked {
+  uncork(): void;
+}
+
+export class CoreLoop {
+  readonly core: Core;
+  /** Increases with every run; a connection's READ event is coalesced within one batch. */
+  batch = 0;
+  private flushScheduled = false;
+  private flushing = false;
+  private uncorkQueued = false;
+  private readonly corked: Corked[] = [];
+  private clock = 0;
+  private clockAt = -1;
+
+  constructor(limits: Partial<Limits>, private readonly handler: LoopHandler) {
+    this.core = new Core(limits);
+  }
+
+  queue(type: number, conn: number, arg: number): number {
+    if (this.core.eventCount >= this.core.eventCapacity) throw new Error('wasgi: event queue overflow');
+    const index = this.core.push(type, conn, arg);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+    return index;
+  }
+
+  /** Runs the core over every queued event and takes its actions, until no event is left. */
+  readonly flush = (): void => {
+    this.flushScheduled = false;
+    this.flushing = true;
+    const core = this.core;
+    try {
+      while (core.eventCount > 0) {
+        this.batch++;
+        core.refresh();
+        const count = core.run();
+        for (let i = 0; i < count; i++) this.handler.act(i);
+        this.handler.afterActions();
+      }
+    } finally {
+      this.batch++;
+      this.flushing = false;
+      this.uncorkAll();
+    }
+  };
+
+  /** Writes made outside a flush (async applications) are gathered until a microtask. */
+  uncorkLater(stream: Corked): void {
+    this.corked.push(stream);
+    if (!this.flushing && !this.uncorkQueued) {
+      this.uncorkQueued = true;
+      queueMicrotask(this.uncorkAll);
+    }
+  }
+
+  readonly uncorkAll = (): void => {
+    this.uncorkQueued = false;
+    for (const stream of this.corked) stream.uncork();
+    this.corked.length = 0;
+  };
+
+  /** Seconds since the epoch, read from the clock at most once per batch. */
+  now(): number {
+    if (this.clockAt !== this.batch) {
+      this.clockAt = this.batch;
+      this.clock = Math.floor(Date.now() / 1000);
+    }
+    return this.clock;
+  }
+}

@@ -1,0 +1,170 @@
+// A socket whose reads land in its connection's window of the core's memory. libuv asks the
+// buffer function where to put the next read (the window's free tail) and the callback learns
+// only the byte count, which becomes a READ event. A full window stops reading until the core
+// re-arms it; a socket whose writes are not draining is not read either.
+
+import net from 'node:net';
+import type { CoreLoop } from './loop.js';
+
+/** The parts of libuv's stream handle the host drives directly (`socket._handle`). */
+export interface StreamHandle {
+  reading: boolean;
+  readStart(): number;
+  readStop(): number;
+  useUserBuffer(buffer: Uint8Array): void;
+}
+
+export type AcceptedSocket = net.Socket & { _handle: StreamHandle | null };
+
+const LINGER_MS = 2000;
+
+export class WindowStream {
+  readonly socket: net.Socket;
+  readonly window: number;
+  private readOffset = 0;
+  private readBatch = -1;
+  private readIndex = 0;
+  private full = false;
+  waitingDrain = false;
+  closed = false;
+  ending = false;
+  private corked = false;
+  private drainWaiters: (() => void)[] = [];
+
+  /**
+   * Wraps `accepted` (a socket from a `pauseOnConnect` server) or, without it, makes a new
+   * unconnected socket that reads into the window once connected.
+   */
+  constructor(protected readonly loop: CoreLoop, readonly id: number, accepted?: AcceptedSocket) {
+    const core = loop.core;
+    this.window = core.windowAddress(id);
+    const onread = { buffer: () => this.nextBuffer(), callback: (n: number) => this.onRead(n) };
+    this.socket = new net.Socket({
+      ...(accepted ? { handle: accepted._handle } : {}),
+      allowHalfOpen: true,
+      onread,
+    } as net.SocketConstructorOpts);
+    this.socket.on('end', () => loop.queue(core.EV_EOF, id, 0));
+    this.socket.on('error', () => { /* 'close' follows */ });
+    this.socket.on('drain', () => this.onDrain());
+    this.socket.on('close', () => {
+      this.closed = true;
+      if (accepted) {
+        // Hand the net.Server's bookkeeping back to the socket it accepted.
+        accepted._handle = null;
+        accepted.destroy();
+      }
+      for (const wake of this.drainWaiters.splice(0)) wake();
+      loop.queue(core.EV_CLOSED, id, 0);
+      this.onClose();
+    });
+  }
+
+  /** Called once the socket has closed (its slot is released at the next run). */
+  protected onClose(): void {}
+
+  /** Called when queued writes have drained. */
+  protected onDrained(): void {}
+
+  private get handle(): StreamHandle | null {
+    return (this.socket as AcceptedSocket)._handle;
+  }
+
+  /** The free part of the window, where the kernel puts the next read. */
+  private nextBuffer(): Uint8Array {
+    const core = this.loop.core;
+    const free = core.windowSize - this.readOffset;
+    return new Uint8Array(core.memory, this.window + (free > 0 ? this.readOffset : 0), free > 0 ? free : core.windowSize);
+  }
+
+  private onRead(n: number): boolean {
+    this.readOffset += n;
+    const loop = this.loop;
+    if (this.readBatch === loop.batch) {
+      // Reads coalesce: the event carries the window's new fill.
+      loop.core.setEventArg(this.readIndex, this.readOffset);
+    } else {
+      this.readBatch = loop.batch;
+      this.readIndex = loop.queue(loop.core.EV_READ, this.id, this.readOffset);
+    }
+    if (this.readOffset >= loop.core.windowSize) {
+      this.full = true;
+      return false;
+    }
+    return true;
+  }
+
+  /** The core moved the read position (REARM): re-point libuv's buffer, resume if it was full. */
+  rearm(offset: number, resume: boolean): void {
+    if (this.closed) return;
+    this.readOffset = offset;
+    this.handle?.useUserBuffer(this.nextBuffer());
+    if (resume) this.full = false;
+    this.updateReading();
+  }
+
+  protected updateReading(): void {
+    const handle = this.handle;
+    if (this.closed || handle === null || this.socket.connecting) return;
+    const want = !this.full && !this.waitingDrain;
+    if (want && !handle.reading) {
+      handle.reading = true;
+      handle.readStart();
+    } else if (!want && handle.reading) {
+      handle.reading = false;
+      handle.readStop();
+    }
+  }
+
+  private onDrain(): void {
+    this.waitingDrain = false;
+    for (const wake of this.drainWaiters.splice(0)) wake();
+    this.onDrained();
+    this.updateReading();
+  }
+
+  /** Queues bytes (corked until the loop uncorks); false when the writer should wait for drained(). */
+  send(bytes: Uint8Array): boolean {
+    if (this.closed || this.ending) return true;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      this.loop.uncorkLater(this);
+    }
+    const ok = this.socket.write(bytes);
+    if (!ok && !this.waitingDrain) {
+      // A peer that does not read what it is sent is not read from either.
+      this.waitingDrain = true;
+      this.updateReading();
+    }
+    return ok;
+  }
+
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  }
+
+  drained(): Promise<void> {
+    if (!this.waitingDrain || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Ends the write side after pending writes; lingers reading so the peer sees the last bytes. */
+  end(): void {
+    if (this.closed || this.ending) return;
+    this.ending = true;
+    this.uncork();
+    this.socket.end();
+    if (this.socket.readableEnded) this.destroy();
+    else {
+      this.socket.once('end', () => this.destroy());
+      setTimeout(() => this.destroy(), LINGER_MS).unref();
+    }
+  }
+
+  destroy(): void {
+    if (!this.closed) this.socket.destroy();
+  }
+}
