@@ -32,6 +32,8 @@ export const TRAILERS = 60;    // trailer fields so far
 export const REMAIN = 64;      // u64: body or chunk bytes left
 export const BODY_TOTAL = 72;  // u64: decoded body bytes so far
 export const RESP_FLAGS = 80;  // response decisions (R_*)
+export const DEADLINE_KIND = 84; // timers.ts K_*
+export const DEADLINE = 88;    // f64: when it expires (host clock, ms)
 
 export const BODY_NONE = 0;
 export const BODY_LENGTH = 1;

@@ -11,6 +11,7 @@ import { initConnections, openConnection as open, run as runLoop, openCount, mak
 import { serializeHead as head, serializeError, responseMode, responseLength, responseStatus, INDEX_BYTES } from "./response";
 import { percentDecode } from "./parser";
 import { putString } from "./chars";
+import { setTimeouts as setDeadlines } from "./timers";
 import { get, FILL, POS } from "./conn";
 
 function rawBytes(conn: i32): i32 { return get(conn, FILL) - get(conn, POS); }
@@ -25,9 +26,12 @@ export function init(maxConnections: i32, limitRequestLine: i32, limitRequestFie
   return true;
 }
 
-export function openConnection(): i32 { return open(); }
+export function openConnection(now: f64): i32 { return open(now); }
 export function connections(): i32 { return openCount; }
-export function run(eventCount: i32): i32 { return runLoop(eventCount); }
+export function run(eventCount: i32, now: f64): i32 { return runLoop(eventCount, now); }
+
+/** Deadlines in milliseconds: a whole head, an idle keep-alive connection, a stalled body. */
+export function setTimeouts(header: f64, keepAlive: f64, body: f64): void { setDeadlines(header, keepAlive, body); }
 
 // Plain byte streams (wasgi/socket): the core keeps the window and reports readiness.
 export function setRaw(conn: i32): void { makeRaw(conn); }
@@ -76,6 +80,7 @@ export const EV_READ = Q.EV_READ;
 export const EV_EOF = Q.EV_EOF;
 export const EV_DONE = Q.EV_DONE;
 export const EV_CLOSED = Q.EV_CLOSED;
+export const EV_TICK = Q.EV_TICK;
 export const ACT_CALL_APP = Q.ACT_CALL_APP;
 export const ACT_BODY = Q.ACT_BODY;
 export const ACT_BODY_END = Q.ACT_BODY_END;

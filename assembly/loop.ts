@@ -9,6 +9,7 @@ import { get, set, resetRequest, FREE, HEAD, BODY, WAIT, DRAIN, CLOSING, RAW, ST
   HEAD_START, WR, SPAN, FLAGS, CONN_FLAGS, EMIT_RUN, TOUCH_RUN, RESP_FLAGS, C_PEER_EOF, C_FULL, C_CLOSE_AFTER, RF_CLOSE } from "./conn";
 import { scanHead, parseHead, NEED_MORE } from "./parser";
 import { consumeBody, BODY_DONE } from "./body";
+import * as T from "./timers";
 
 let runNumber = 1;
 let touchedCount = 0;
@@ -22,8 +23,9 @@ export function initConnections(): void {
 }
 
 /** Takes a free slot for a new connection; -1 when all are in use. */
-export function openConnection(): i32 {
+export function openConnection(now: f64): i32 {
   if (freeCount == 0) return -1;
+  T.setNow(now);
   const conn = load<i32>(L.freeBase + (<usize>(--freeCount) << 2));
   set(conn, STATE, HEAD);
   set(conn, FILL, 0);
@@ -32,6 +34,7 @@ export function openConnection(): i32 {
   set(conn, EMIT_RUN, 0);
   set(conn, TOUCH_RUN, 0);
   resetRequest(conn);
+  T.armNew(conn);
   openCount++;
   return conn;
 }
@@ -53,15 +56,18 @@ function valid(conn: i32): bool {
   return conn >= 0 && conn < L.maxConnections && get(conn, STATE) != FREE;
 }
 
-export function run(count: i32): i32 {
+export function run(count: i32, now: f64): i32 {
   Q.resetActions();
+  T.setNow(now);
   runNumber++;
   touchedCount = 0;
   const events = L.eventsBase;
+  let tick = false;
   for (let i = 0; i < count; i++) {
     const e = events + <usize>i * 12;
     const type = load<i32>(e);
     const conn = load<i32>(e, 4);
+    if (type == Q.EV_TICK) { tick = true; continue; }
     if (!valid(conn)) continue;
     if (type == Q.EV_READ) {
       const fill = load<i32>(e, 8);
@@ -90,7 +96,26 @@ export function run(count: i32): i32 {
     const conn = load<i32>(L.touchedBase + (<usize>i << 2));
     if (get(conn, STATE) != FREE) step(conn);
   }
+  if (tick) expireDeadlines();
   return Q.actionCount;
+}
+
+/** Answers every connection whose deadline has passed. */
+function expireDeadlines(): void {
+  for (let conn = 0; conn < L.maxConnections; conn++) {
+    const state = get(conn, STATE);
+    if (state == FREE) continue;
+    const kind = T.expired(conn);
+    if (kind == T.K_IDLE) {
+      close(conn);
+    } else if (kind == T.K_HEAD) {
+      fail(conn, E.E_REQUEST_TIMEOUT);
+    } else if (kind == T.K_BODY) {
+      if (state == BODY) Q.emit(Q.ACT_BODY_END, conn, 2, E.E_REQUEST_TIMEOUT);
+      if (state == BODY) fail(conn, E.E_REQUEST_TIMEOUT);
+      else close(conn);
+    }
+  }
 }
 
 /** The application finished its response. */
@@ -163,8 +188,11 @@ function compact(conn: i32, win: usize): void {
 function step(conn: i32): void {
   const win = L.windowOf(conn);
   compact(conn, win);
+  const pos = get(conn, POS);
   advance(conn, win);
-  if (get(conn, STATE) != FREE) compact(conn, win);
+  if (get(conn, STATE) == FREE) return;
+  T.arm(conn, get(conn, POS) != pos);
+  compact(conn, win);
 }
 
 function advance(conn: i32, win: usize): void {

@@ -28,8 +28,24 @@ export class CoreLoop {
   private clock = 0;
   private clockAt = -1;
 
+  private ticker: NodeJS.Timeout | null = null;
+
   constructor(limits: Partial<Limits>, private readonly handler: LoopHandler) {
     this.core = new Core(limits);
+  }
+
+  /** Starts the tick that expires deadlines: often enough for the shortest timeout, at most 1/s. */
+  startTicking(): void {
+    if (this.ticker) return;
+    const l = this.core.limits;
+    const every = Math.max(25, Math.min(1000, Math.min(l.headerTimeout, l.keepAliveTimeout, l.bodyTimeout) / 4));
+    this.ticker = setInterval(() => this.queue(this.core.EV_TICK, 0, 0), every);
+    this.ticker.unref();
+  }
+
+  stopTicking(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
   }
 
   queue(type: number, conn: number, arg: number): number {

@@ -136,6 +136,7 @@ export class Server {
         const a = this.net.address() as net.AddressInfo;
         this.address = [this.address[0], a.port];
         (this.environBase as { serverPort: string }).serverPort = String(a.port);
+        this.loop.startTicking();
         resolve();
       });
     });
@@ -153,6 +154,7 @@ export class Server {
       else this.net.close(() => resolve());
       for (const conn of this.conns) conn.destroy();
     });
+    this.loop.stopTicking();
     this.resolveStopped();
   }
 

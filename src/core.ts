@@ -18,6 +18,12 @@ export interface Limits {
   limitRequestHead: number;
   /** Largest request body in bytes (default 16 MiB; larger: 413). */
   maxBodySize: number;
+  /** Milliseconds for a whole request head to arrive (default 10 s; then 408, or a silent close if no byte came). */
+  headerTimeout: number;
+  /** Milliseconds an idle keep-alive connection is kept (default 5 s). */
+  keepAliveTimeout: number;
+  /** Milliseconds a request body may stall (default 30 s; then the connection closes). */
+  bodyTimeout: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -27,6 +33,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   limitRequestFieldSize: 8192,
   limitRequestHead: 65536,
   maxBodySize: 16 * 1024 * 1024,
+  headerTimeout: 10_000,
+  keepAliveTimeout: 5_000,
+  bodyTimeout: 30_000,
 });
 
 // Request flags in the record (assembly/layout.ts F_*).
@@ -61,9 +70,10 @@ export const E_SERVICE_UNAVAILABLE = 44;
 interface CoreExports {
   memory: WebAssembly.Memory;
   init(conns: number, line: number, fields: number, fieldSize: number, head: number, body: number): number;
-  openConnection(): number;
+  openConnection(now: number): number;
   connections(): number;
-  run(events: number): number;
+  run(events: number, now: number): number;
+  setTimeouts(header: number, keepAlive: number, body: number): void;
   setRaw(conn: number): void;
   consumeRaw(conn: number, n: number): number;
   rawReadAddress(conn: number): number;
@@ -92,6 +102,7 @@ interface CoreExports {
   EV_EOF: WebAssembly.Global;
   EV_DONE: WebAssembly.Global;
   EV_CLOSED: WebAssembly.Global;
+  EV_TICK: WebAssembly.Global;
   ACT_CALL_APP: WebAssembly.Global;
   ACT_BODY: WebAssembly.Global;
   ACT_BODY_END: WebAssembly.Global;
@@ -140,6 +151,7 @@ export class Core {
   readonly errorReasons: string[] = [];
   readonly errorStatuses: number[] = [];
   readonly EV_READ: number; readonly EV_EOF: number; readonly EV_DONE: number; readonly EV_CLOSED: number;
+  readonly EV_TICK: number;
   readonly ACT_CALL_APP: number; readonly ACT_BODY: number; readonly ACT_BODY_END: number;
   readonly ACT_ERROR: number; readonly ACT_CLOSE: number; readonly ACT_REARM: number;
   readonly ACT_READABLE: number;
@@ -164,6 +176,10 @@ export class Core {
     if (!this.x.init(l.maxConnections, l.limitRequestLine, l.limitRequestFields, l.limitRequestFieldSize, l.limitRequestHead, l.maxBodySize)) {
       throw new RangeError('wasgi: limits out of range or too large for the core\'s memory');
     }
+    for (const name of ['headerTimeout', 'keepAliveTimeout', 'bodyTimeout'] as const) {
+      if (!(l[name] > 0)) throw new RangeError(`wasgi: ${name} must be a positive number of milliseconds, got ${l[name]}`);
+    }
+    this.x.setTimeouts(l.headerTimeout, l.keepAliveTimeout, l.bodyTimeout);
     this.refresh();
     this.windowSize = this.x.windowSize();
     this.eventCapacity = this.x.eventCapacity();
@@ -176,6 +192,7 @@ export class Core {
     const g = (v: WebAssembly.Global): number => v.value as number;
     this.EV_READ = g(this.x.EV_READ); this.EV_EOF = g(this.x.EV_EOF);
     this.EV_DONE = g(this.x.EV_DONE); this.EV_CLOSED = g(this.x.EV_CLOSED);
+    this.EV_TICK = g(this.x.EV_TICK);
     this.ACT_CALL_APP = g(this.x.ACT_CALL_APP); this.ACT_BODY = g(this.x.ACT_BODY);
     this.ACT_BODY_END = g(this.x.ACT_BODY_END); this.ACT_ERROR = g(this.x.ACT_ERROR);
     this.ACT_CLOSE = g(this.x.ACT_CLOSE); this.ACT_REARM = g(this.x.ACT_REARM);
@@ -209,7 +226,7 @@ export class Core {
   }
 
   openConnection(): number {
-    return this.x.openConnection();
+    return this.x.openConnection(performance.now());
   }
 
   get openConnections(): number {
@@ -262,7 +279,7 @@ export class Core {
   run(): number {
     const n = this.eventCount;
     this.eventCount = 0;
-    return this.x.run(n);
+    return this.x.run(n, performance.now());
   }
 
   actionWord(index: number, word: number): number {
