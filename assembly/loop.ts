@@ -63,11 +63,13 @@ export function run(count: i32, now: f64): i32 {
   touchedCount = 0;
   const events = L.eventsBase;
   let tick = false;
+  let drain = false;
   for (let i = 0; i < count; i++) {
     const e = events + <usize>i * 12;
     const type = load<i32>(e);
     const conn = load<i32>(e, 4);
     if (type == Q.EV_TICK) { tick = true; continue; }
+    if (type == Q.EV_DRAIN) { drain = true; continue; }
     if (!valid(conn)) continue;
     if (type == Q.EV_READ) {
       const fill = load<i32>(e, 8);
@@ -97,7 +99,18 @@ export function run(count: i32, now: f64): i32 {
     if (get(conn, STATE) != FREE) step(conn);
   }
   if (tick) expireDeadlines();
+  if (drain) drainAll();
   return Q.actionCount;
+}
+
+/** Graceful shutdown: idle connections close now, the others after their current response. */
+function drainAll(): void {
+  for (let conn = 0; conn < L.maxConnections; conn++) {
+    const state = get(conn, STATE);
+    if (state == FREE || state == RAW || state == CLOSING) continue;
+    set(conn, CONN_FLAGS, get(conn, CONN_FLAGS) | C_CLOSE_AFTER);
+    if (state == HEAD && get(conn, FILL) == get(conn, POS)) close(conn);
+  }
 }
 
 /** Answers every connection whose deadline has passed. */
@@ -261,7 +274,9 @@ function advance(conn: i32, win: usize): void {
 
 /** Makes a freshly opened connection a plain byte stream. */
 export function makeRaw(conn: i32): void {
-  if (valid(conn)) set(conn, STATE, RAW);
+  if (!valid(conn)) return;
+  set(conn, STATE, RAW);
+  T.disarm(conn);
 }
 
 /**

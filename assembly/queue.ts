@@ -10,6 +10,7 @@ export const EV_EOF = 2;     // the peer closed its side
 export const EV_DONE = 3;    // the response is complete; arg 1: the connection must close
 export const EV_CLOSED = 4;  // the socket is gone; the slot may be reused
 export const EV_TICK = 5;    // expire deadlines (conn is ignored)
+export const EV_DRAIN = 6;   // graceful shutdown: close idle connections, the rest after their response
 
 // Actions: core -> host.
 export const ACT_CALL_APP = 1;  // a request head is in the record

@@ -33,6 +33,10 @@ export function setTimeouts(header: f64, keepAlive: f64, body: f64): void {
   store<f64>(L.connTable + <usize>conn * L.CONN_SIZE + DEADLINE, now + after);
 }
 
+export function disarm(conn: i32): void {
+  set(conn, DEADLINE_KIND, K_NONE);
+}
+
 /** A new connection has headerTimeout to send its first byte. */
 export function armNew(conn: i32): void {
   deadline(conn, K_IDLE, headerTimeout);

@@ -147,13 +147,28 @@ export class Server {
     return this.stopped;
   }
 
-  /** Stops accepting and closes every connection. */
-  async shutdown(): Promise<void> {
-    await new Promise<void>((resolve) => {
+  /**
+   * Stops accepting and closes every connection. With `graceful` (ms), idle connections close at
+   * once, requests in flight finish (their responses say `Connection: close`), and whatever is
+   * left when the time is up is aborted.
+   */
+  async shutdown(options: { graceful?: number } = {}): Promise<void> {
+    const listenerClosed = new Promise<void>((resolve) => {
       if (!this.net.listening) resolve();
       else this.net.close(() => resolve());
-      for (const conn of this.conns) conn.destroy();
     });
+    const graceful = options.graceful ?? 0;
+    if (graceful > 0 && this.conns.size > 0) {
+      this.loop.queue(this.core.EV_DRAIN, 0, 0);
+      const until = Date.now() + graceful;
+      // A connection is done once its last response and FIN are out (lingering needs no wait).
+      const busy = (): boolean => [...this.conns].some((c) => !c.socket.writableFinished);
+      while (busy() && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(20, until - Date.now())));
+      }
+    }
+    for (const conn of this.conns) conn.destroy();
+    await listenerClosed;
     this.loop.stopTicking();
     this.resolveStopped();
   }

@@ -103,6 +103,7 @@ interface CoreExports {
   EV_DONE: WebAssembly.Global;
   EV_CLOSED: WebAssembly.Global;
   EV_TICK: WebAssembly.Global;
+  EV_DRAIN: WebAssembly.Global;
   ACT_CALL_APP: WebAssembly.Global;
   ACT_BODY: WebAssembly.Global;
   ACT_BODY_END: WebAssembly.Global;
@@ -151,7 +152,7 @@ export class Core {
   readonly errorReasons: string[] = [];
   readonly errorStatuses: number[] = [];
   readonly EV_READ: number; readonly EV_EOF: number; readonly EV_DONE: number; readonly EV_CLOSED: number;
-  readonly EV_TICK: number;
+  readonly EV_TICK: number; readonly EV_DRAIN: number;
   readonly ACT_CALL_APP: number; readonly ACT_BODY: number; readonly ACT_BODY_END: number;
   readonly ACT_ERROR: number; readonly ACT_CLOSE: number; readonly ACT_REARM: number;
   readonly ACT_READABLE: number;
@@ -192,7 +193,7 @@ export class Core {
     const g = (v: WebAssembly.Global): number => v.value as number;
     this.EV_READ = g(this.x.EV_READ); this.EV_EOF = g(this.x.EV_EOF);
     this.EV_DONE = g(this.x.EV_DONE); this.EV_CLOSED = g(this.x.EV_CLOSED);
-    this.EV_TICK = g(this.x.EV_TICK);
+    this.EV_TICK = g(this.x.EV_TICK); this.EV_DRAIN = g(this.x.EV_DRAIN);
     this.ACT_CALL_APP = g(this.x.ACT_CALL_APP); this.ACT_BODY = g(this.x.ACT_BODY);
     this.ACT_BODY_END = g(this.x.ACT_BODY_END); this.ACT_ERROR = g(this.x.ACT_ERROR);
     this.ACT_CLOSE = g(this.x.ACT_CLOSE); this.ACT_REARM = g(this.x.ACT_REARM);
