@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { E_SERVICE_UNAVAILABLE, F_EXPECT_CONTINUE, F_HAS_BODY, REC_FLAGS, type Core, type Limits, type Head } from '../src/core.js';
 import { buildEnviron, environKeys, type EnvironContext } from '../src/environ.js';
-import { ErrorLog, type LogSink } from '../src/errors.js';
+import { ErrorLog, type LogLevel, type LogSink } from '../src/errors.js';
 import { Input, RequestBodyError } from '../src/input.js';
 import { Exchange, type Channel } from '../src/response.js';
 import { fileWrapper } from '../src/filewrapper.js';
@@ -16,6 +16,8 @@ import type { Application, HeaderList } from '../src/types.js';
 export interface ServerOptions extends Partial<Limits> {
   /** Where errors and wsgi.errors go: a stream or a function (default: process.stderr). */
   errorLog?: LogSink;
+  /** Least severe message logged (default 'info'; 'debug' also logs each rejected request). */
+  logLevel?: LogLevel;
   /** Listen backlog (default 511). */
   backlog?: number;
   /** Value of wsgi.multiprocess (set by the cluster launcher). */
@@ -105,7 +107,7 @@ export class Server {
     if (typeof app !== 'function') throw new TypeError('wasgi: the application must be a function (environ, startResponse)');
     this.loop = new CoreLoop(options, { act: (i) => this.act(i), afterActions: () => this.runApps() });
     this.core = this.loop.core;
-    this.log = new ErrorLog(options.errorLog);
+    this.log = new ErrorLog(options.errorLog, options.logLevel);
     this.keys = environKeys(this.core.fieldNames);
     this.address = [host, port];
     this.environBase = {
@@ -235,7 +237,7 @@ export class Server {
         // With an application running, its input has failed and it answers; otherwise we do.
         if (conn.exchange !== null) break;
         conn.send(core.errorResponse(conn.id, a, this.loop.now()));
-        this.log.log('debug', `${conn.environContext.remoteAddr}: ${core.errorStatuses[a]} ${core.errorReasons[a]}`);
+        if (this.log.enabled('debug')) this.log.log('debug', `${conn.environContext.remoteAddr}: ${core.errorStatuses[a]} ${core.errorReasons[a]} (code ${a})`);
         conn.end();
         break;
       case core.ACT_CLOSE:
