@@ -76,6 +76,7 @@ class Connection extends WindowStream implements Channel {
 
   finish(mustClose: boolean): void {
     this.exchange = null;
+    this.hold(false);
     if (this.closed) return;
     // The next pipelined request waits until this response has drained.
     if (this.waitingDrain) this.doneAfterDrain = mustClose ? 1 : 0;
@@ -85,6 +86,7 @@ class Connection extends WindowStream implements Channel {
   abort(): void {
     // What was already written goes out; the short response tells the client it failed.
     this.exchange = null;
+    this.hold(false);
     this.end();
   }
 }
@@ -213,6 +215,8 @@ export class Server {
         const input = new Input();
         const flags = core.words[core.recordWord(conn.id) + REC_FLAGS];
         if ((flags & F_HAS_BODY) === 0) input.end();
+        // A body the application is not reading stays in the client's buffers, not ours.
+        else input.onPressure = (over) => conn.hold(over);
         const environ = buildEnviron(core, this.keys, conn.id, conn.environContext, input);
         const exchange = new Exchange(this.app, environ, input, conn, (flags & F_EXPECT_CONTINUE) !== 0);
         conn.exchange = exchange;

@@ -26,6 +26,8 @@ export class WindowStream {
   private readIndex = 0;
   private full = false;
   waitingDrain = false;
+  /** The owner holds reading (e.g. a request body nobody is reading yet). */
+  private held = false;
   closed = false;
   ending = false;
   private corked = false;
@@ -106,7 +108,7 @@ export class WindowStream {
   protected updateReading(): void {
     const handle = this.handle;
     if (this.closed || handle === null || this.socket.connecting) return;
-    const want = !this.full && !this.waitingDrain;
+    const want = !this.full && !this.waitingDrain && !this.held;
     if (want && !handle.reading) {
       handle.reading = true;
       handle.readStart();
@@ -114,6 +116,12 @@ export class WindowStream {
       handle.reading = false;
       handle.readStop();
     }
+  }
+
+  hold(held: boolean): void {
+    if (this.held === held) return;
+    this.held = held;
+    this.updateReading();
   }
 
   private onDrain(): void {

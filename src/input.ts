@@ -21,6 +21,20 @@ export class Input implements InputStream {
   private waiters: (() => void)[] = [];
   /** Called before the first read (sends 100 Continue when the client waits for it). */
   onFirstRead: (() => void) | null = null;
+  /** Called with true when more than highWaterMark bytes wait unread, false once below again. */
+  onPressure: ((over: boolean) => void) | null = null;
+  private over = false;
+
+  constructor(private readonly highWaterMark = 1 << 20) {}
+
+  private pressure(): void {
+    // A waiting reader (read() of the whole body, say) needs the bytes to keep coming.
+    const over = this.buffered > this.highWaterMark && !this.ended && this.waiters.length === 0;
+    if (over !== this.over) {
+      this.over = over;
+      this.onPressure?.(over);
+    }
+  }
 
   get complete(): boolean {
     return this.ended;
@@ -29,11 +43,13 @@ export class Input implements InputStream {
   push(bytes: Buffer): void {
     this.chunks.push(bytes);
     this.buffered += bytes.length;
+    this.pressure();
     this.notify();
   }
 
   end(): void {
     this.ended = true;
+    this.pressure();
     this.notify();
   }
 
@@ -56,12 +72,21 @@ export class Input implements InputStream {
       first();
     }
     while (!enough() && !this.ended && !this.error) {
-      await new Promise<void>((resolve) => { this.waiters.push(resolve); });
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        this.pressure();
+      });
     }
     if (this.error && !enough()) throw this.error;
   }
 
   private take(n: number): Uint8Array {
+    const taken = this.takeBytes(n);
+    this.pressure();
+    return taken;
+  }
+
+  private takeBytes(n: number): Uint8Array {
     if (n <= 0) return EMPTY;
     const first = this.chunks[0];
     if (first.length === n) {
