@@ -103,7 +103,7 @@ describe('pipelining', () => {
       const mine = seq++;
       // Earlier requests take longer.
       await sleep((10 - i) * 3);
-      sr('200 OK', [['X-Seq', String(mine)]]);
+      sr('200 OK', [['X-Seq', String(mine)], ['Content-Type', 'text/plain']]);
       return [`response ${i}`];
     });
     const client = await RawClient.connect(port);
@@ -217,7 +217,7 @@ describe('many clients', () => {
 
   it('answers 50 clients that each pipeline 20 requests at once', async () => {
     const { port } = await start((environ, sr) => {
-      sr('200 OK', []);
+      sr('200 OK', [['Content-Type', 'text/plain']]);
       return [environ.PATH_INFO];
     });
     const clients = await Promise.all(Array.from({ length: 50 }, () => RawClient.connect(port)));

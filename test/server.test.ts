@@ -273,7 +273,7 @@ describe('status codes', () => {
   it('accepts any three-digit status with a reason phrase (301, 307, 308, 451)', async () => {
     const { port } = await start((environ, sr) => {
       const status = decodeURIComponent(environ.PATH_INFO.slice(1));
-      sr(status, [['Location', '/x']]);
+      sr(status, [['Location', '/x'], ['Content-Type', 'text/plain']]);
       return ['moved'];
     });
     const client = await RawClient.connect(port);
@@ -402,7 +402,7 @@ describe('body framing', () => {
 
   it('does not add a second Content-Length to a whole body that declares one', async () => {
     const { port } = await start((_e, sr) => {
-      sr('200 OK', [['Content-Length', '3']]);
+      sr('200 OK', [['Content-Length', '3'], ['Content-Type', 'text/plain']]);
       return ['abc'];
     });
     const { responses } = await exchange(port, GET());
@@ -434,7 +434,7 @@ describe('body framing', () => {
 
   it('frames write() output with the declared Content-Length', async () => {
     const { port } = await start((_e, sr) => {
-      const write = sr('200 OK', [['Content-Length', '6']]);
+      const write = sr('200 OK', [['Content-Length', '6'], ['Content-Type', 'text/plain']]);
       write('abc');
       write(new Uint8Array([0x64, 0x65, 0x66]));
       return [];
@@ -570,7 +570,7 @@ describe('request bodies', () => {
         sizes.push(c.length);
         parts.push(c);
       }
-      sr('200 OK', [['X-Max-Read', String(Math.max(...sizes))]]);
+      sr('200 OK', [['X-Max-Read', String(Math.max(...sizes))], ['Content-Type', 'text/plain']]);
       const body = Buffer.concat(parts);
       return [`${body.length} ${sha256(body)}`];
     });
@@ -621,7 +621,7 @@ describe('request bodies', () => {
     const b = await input.readline();
     const c = await input.read(10);
     const d = await input.readlines();
-    sr('200 OK', []);
+    sr('200 OK', [['Content-Type', 'text/plain']]);
     return [`${a.length},${b.length},${c.length},${d.length}`];
   };
 
@@ -651,7 +651,7 @@ describe('request bodies', () => {
 
   it('discards an unread body and serves the next request on the connection', async () => {
     const { port } = await start((environ, sr) => {
-      sr('200 OK', []);
+      sr('200 OK', [['Content-Type', 'text/plain']]);
       return [`${environ.REQUEST_METHOD} ${environ.PATH_INFO}`];
     });
     const client = await RawClient.connect(port);
@@ -712,7 +712,7 @@ describe('environ', () => {
     const { port } = await start(async (environ, sr) => {
       seen = environ;
       body = (await readAll(environ['wsgi.input'])).toString('latin1');
-      sr('200 OK', []);
+      sr('200 OK', [['Content-Type', 'text/plain']]);
       return ['ok'];
     });
     const client = await RawClient.connect(port);
@@ -769,7 +769,7 @@ describe('environ', () => {
     let seen: Environ | undefined;
     const { port } = await start((environ, sr) => {
       seen = environ;
-      sr('200 OK', []);
+      sr('200 OK', [['Content-Type', 'text/plain']]);
       return [];
     });
     await exchange(port, 'GET /plain HTTP/1.0\r\n\r\n', { untilClose: true });
@@ -796,7 +796,7 @@ describe('close() on the result', () => {
     const tracked = closable(async function* () { yield 'a'; yield 'b'; });
     let arrayCloses = 0;
     const { port } = await start((environ, sr) => {
-      sr('200 OK', []);
+      sr('200 OK', [['Content-Type', 'text/plain']]);
       if (environ.PATH_INFO === '/array') return Object.assign(['whole'], { close: () => { arrayCloses++; } });
       return tracked.body;
     });
@@ -813,7 +813,7 @@ describe('close() on the result', () => {
   it('is called exactly once when iteration throws', async () => {
     let closes = 0;
     const { port, log } = await start((_e, sr) => {
-      sr('200 OK', []);
+      sr('200 OK', [['Content-Type', 'text/plain']]);
       let i = 0;
       return {
         [Symbol.iterator]: () => ({
@@ -836,7 +836,7 @@ describe('close() on the result', () => {
   it('is called exactly once when the first step of iteration throws (500)', async () => {
     let closes = 0;
     const { port } = await start((_e, sr) => {
-      sr('200 OK', []);
+      sr('200 OK', [['Content-Type', 'text/plain']]);
       return {
         [Symbol.iterator]: () => ({ next: (): IteratorResult<Chunk> => { throw new Error('early boom'); } }),
         close: () => { closes++; },

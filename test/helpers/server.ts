@@ -4,6 +4,7 @@ import { afterEach } from 'vitest';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { makeServer, type Application, type ServerOptions } from '../../src/index.js';
+import { validator } from '../../src/validate.js';
 import { destroyClients, RawClient, sleep } from './net.js';
 
 type Server = Awaited<ReturnType<typeof makeServer>>;
@@ -19,19 +20,30 @@ export interface Running {
 }
 
 const running: Server[] = [];
+/** Logs of servers whose applications run under the validator. */
+const validatedLogs: string[][] = [];
 
 /** Registers an afterEach hook in the calling file that shuts down every started server. */
 export function useServers(): void {
   afterEach(async () => {
     destroyClients();
     await Promise.all(running.splice(0).map((s) => s.shutdown()));
+    // Either side breaking PEP 3333 fails the test, even when the client saw nothing wrong.
+    const violations = validatedLogs.splice(0).flat().filter((text) => text.includes('ValidationError'));
+    if (violations.length > 0) throw new Error(`PEP 3333 violations:\n${violations.join('')}`);
   });
 }
 
-export async function start(app: Application, options: ServerOptions = {}): Promise<Running> {
+/**
+ * Starts `app` on port 0. Applications run under wasgi/validate, so every test also checks that
+ * both sides keep PEP 3333; tests of deliberately broken applications pass `validate: false`.
+ */
+export async function start(app: Application, options: ServerOptions & { validate?: boolean } = {}): Promise<Running> {
   const logs: string[] = [];
-  const server = await makeServer('127.0.0.1', 0, app, { errorLog: (text: string) => { logs.push(text); }, ...options });
+  const { validate = true, ...serverOptions } = options;
+  const server = await makeServer('127.0.0.1', 0, validate ? validator(app) : app, { errorLog: (text: string) => { logs.push(text); }, ...serverOptions });
   running.push(server);
+  if (validate) validatedLogs.push(logs);
   void server.serveForever();
   const port = server.serverAddress[1];
   return { server, port, url: `http://127.0.0.1:${port}`, logs, log: () => logs.join('') };
