@@ -1,0 +1,591 @@
+// Python's socket module for TCP streams, on the core loop that serves HTTP. An accepted or
+// connected socket is a WindowStream in RAW mode: the kernel reads into its window in the core's
+// memory, the core reports READABLE (bytes waiting, or the peer's end), and recv() takes bytes
+// out of the window. A listening socket is a pauseOnConnect net.Server whose connections wait in
+// a queue until accept(). In blocking mode (the default) accept/recv/send/connect return Promises;
+// after setblocking(false) they return at once or throw BlockingIOError, as Python's do.
+
+import dns from 'node:dns/promises';
+import net from 'node:net';
+import os from 'node:os';
+import { inspect } from 'node:util';
+import { CoreLoop } from '../host/loop.js';
+import { WindowStream, type AcceptedSocket } from '../host/stream.js';
+
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const SOCK_STREAM = 1;
+
+/** `[host, port]`, Python's address tuple (also for AF_INET6: no flowinfo or scope id). */
+export type Address = [host: string, port: number];
+
+/** send() queues at most this much unsent output; a socket below it is writable. */
+export const HIGH_WATER = 64 * 1024;
+const LINGER_MS = 2000;
+const READ = 1;
+const WRITE = 2;
+
+// Errors, as Python raises them: errno numbers are the platform's, messages glibc's.
+
+const STRERROR: Record<string, string> = {
+  EAGAIN: 'Resource temporarily unavailable',
+  EBADF: 'Bad file descriptor',
+  EINVAL: 'Invalid argument',
+  EINPROGRESS: 'Operation now in progress',
+  EALREADY: 'Operation already in progress',
+  EISCONN: 'Transport endpoint is already connected',
+  ENOTCONN: 'Transport endpoint is not connected',
+  EPIPE: 'Broken pipe',
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  ECONNABORTED: 'Software caused connection abort',
+  EADDRINUSE: 'Address already in use',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
+  EAFNOSUPPORT: 'Address family not supported by protocol',
+  ESOCKTNOSUPPORT: 'Socket type not supported',
+  EACCES: 'Permission denied',
+  EMFILE: 'Too many open files',
+  ETIMEDOUT: 'Connection timed out',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+};
+
+const ERRNO = os.constants.errno as Record<string, number>;
+// Number to name, first name wins (EAGAIN before its alias EWOULDBLOCK).
+const CODE_OF = new Map<number, string>();
+for (const [code, n] of Object.entries(ERRNO)) if (!CODE_OF.has(n)) CODE_OF.set(n, code);
+
+export class OSError extends Error {
+  /** The symbolic name, as Node's errors carry it ('EAGAIN'). */
+  readonly code: string;
+  constructor(readonly errno: number, readonly strerror: string) {
+    super(`[Errno ${errno}] ${strerror}`);
+    this.name = new.target.name;
+    this.code = CODE_OF.get(errno) ?? '';
+  }
+}
+export class BlockingIOError extends OSError {}
+export class ConnectionError extends OSError {}
+export class BrokenPipeError extends ConnectionError {}
+export class ConnectionAbortedError extends ConnectionError {}
+export class ConnectionRefusedError extends ConnectionError {}
+export class ConnectionResetError extends ConnectionError {}
+/** A host name that did not resolve (Python's socket.gaierror; errno is an EAI_* number). */
+export class gaierror extends OSError {}
+
+/** Python's ValueError (wasgi/selectors raises it too). */
+export class ValueError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ValueError';
+  }
+}
+
+const SUBCLASS: Record<string, typeof OSError> = {
+  EAGAIN: BlockingIOError, EWOULDBLOCK: BlockingIOError, EINPROGRESS: BlockingIOError, EALREADY: BlockingIOError,
+  EPIPE: BrokenPipeError, ECONNABORTED: ConnectionAbortedError, ECONNREFUSED: ConnectionRefusedError,
+  ECONNRESET: ConnectionResetError,
+};
+
+function oserror(code: string, strerror?: string): OSError {
+  const Class = SUBCLASS[code] ?? OSError;
+  return new Class(ERRNO[code] ?? 0, strerror ?? STRERROR[code] ?? code);
+}
+
+/** A Node error as the OSError Python would raise for it. */
+function fromNode(error: unknown): Error {
+  if (error instanceof OSError || !(error instanceof Error)) return error as Error;
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  if (code === 'ENOTFOUND') return new gaierror(-2, 'Name or service not known');
+  if (code === 'EAI_AGAIN') return new gaierror(-3, 'Temporary failure in name resolution');
+  if (code in ERRNO) return oserror(code);
+  return error;
+}
+
+// The one core loop all wasgi sockets share, made on first use.
+
+let shared: CoreLoop | null = null;
+const streams: (RawStream | undefined)[] = [];
+
+function coreLoop(): CoreLoop {
+  shared ??= new CoreLoop({ maxConnections: 4096 }, { act, afterActions() {} });
+  return shared;
+}
+
+function act(i: number): void {
+  const core = shared!.core;
+  const stream = streams[core.actionWord(i, 1)];
+  if (stream === undefined || stream.closed) return;
+  const type = core.actionWord(i, 0);
+  if (type === core.ACT_READABLE) {
+    if (core.actionWord(i, 3) === 1) stream.eof = true;
+    // A closed socket lingers to see the peer's end: what still arrives is dropped.
+    if (stream.orphaned) stream.take(stream.available());
+    else stream.wake();
+  } else if (type === core.ACT_REARM) {
+    stream.rearm(core.actionWord(i, 2), core.actionWord(i, 3) === 1);
+  }
+}
+
+/** A connection's byte stream: reads land in its window; the owning Socket is woken on changes. */
+class RawStream extends WindowStream {
+  /** The core reported the peer's end. */
+  eof = false;
+  /** The Socket was closed; the stream only finishes sending and lingers. */
+  orphaned = false;
+  error: NodeJS.ErrnoException | null = null;
+
+  constructor(loop: CoreLoop, id: number, readonly wake: () => void, accepted?: AcceptedSocket) {
+    super(loop, id, accepted);
+    this.socket.on('error', (error: NodeJS.ErrnoException) => { this.error ??= error; });
+  }
+
+  protected override onClose(): void {
+    if (streams[this.id] === this) streams[this.id] = undefined;
+    this.wake();
+  }
+
+  protected override onDrained(): void {
+    this.wake();
+  }
+
+  protected override updateReading(): void {
+    // After the peer's end there is nothing more to read; restarting would only see EOF again.
+    if (!this.socket.readableEnded) super.updateReading();
+  }
+
+  /**
+   * Applies reads the core has not seen yet: consuming may move the window's read offset, which
+   * must not happen under a read that is still queued. (Never called inside a flush: the loop's
+   * actions only wake sockets, they never call back into them.)
+   */
+  sync(): void {
+    if (this.loop.core.eventCount > 0) this.loop.flush();
+  }
+
+  /** Unconsumed bytes in the window, as of the last run. */
+  available(): number {
+    return this.loop.core.rawAvailable(this.id);
+  }
+
+  /** Copies out and consumes up to n bytes of the window (after sync(), or inside a flush). */
+  take(n: number): Buffer {
+    const { bytes, rearmAt } = this.loop.core.takeRaw(this.id, n);
+    if (rearmAt >= 0) this.rearm(rearmAt, true);
+    return bytes;
+  }
+
+  /** Closes like close(2): queued output still goes, then FIN; the peer's end is awaited a while. */
+  shut(): void {
+    this.orphaned = true;
+    if (this.closed) return;
+    const socket = this.socket;
+    if (socket.connecting || socket.destroyed) {
+      this.destroy();
+      return;
+    }
+    // A closed descriptor does not keep a Python process alive; neither does this.
+    socket.unref();
+    socket.end(() => setTimeout(() => this.destroy(), LINGER_MS).unref());
+    this.sync();
+    if (!this.closed) this.take(this.available());
+  }
+}
+
+function openStream(wake: () => void, accepted?: AcceptedSocket): RawStream {
+  const loop = coreLoop();
+  const id = loop.core.openConnection();
+  if (id < 0) throw oserror('EMFILE');
+  loop.core.setRaw(id);
+  const stream = new RawStream(loop, id, wake, accepted);
+  streams[id] = stream;
+  stream.socket.resume();
+  return stream;
+}
+
+// Readiness, for wasgi/selectors.
+
+/** Something told when a socket's readiness may have changed. */
+export interface Watcher {
+  wake(fd: number): void;
+}
+
+const sockets = new Map<number, Socket>();
+const watchers = new Map<number, Set<Watcher>>();
+let nextFd = 3;
+let readinessOf!: (socket: Socket) => number;
+
+/** @internal How wasgi/selectors sees sockets: by file number. */
+export const _poller = {
+  /** EVENT_READ | EVENT_WRITE bits that are ready now (0 for no open socket). */
+  ready(fd: number): number {
+    const socket = sockets.get(fd);
+    return socket === undefined ? 0 : readinessOf(socket);
+  },
+  /** False when fd is not an open socket. */
+  watch(fd: number, watcher: Watcher): boolean {
+    if (!sockets.has(fd)) return false;
+    let set = watchers.get(fd);
+    if (set === undefined) watchers.set(fd, (set = new Set()));
+    set.add(watcher);
+    return true;
+  },
+  unwatch(fd: number, watcher: Watcher): void {
+    watchers.get(fd)?.delete(watcher);
+  },
+};
+
+// Addresses.
+
+function anyHost(family: number): string {
+  return family === AF_INET6 ? '::' : '0.0.0.0';
+}
+
+function checkAddress(address: unknown, family: number, op: string): Address {
+  const kind = family === AF_INET6 ? 'AF_INET6' : 'AF_INET';
+  if (!Array.isArray(address)) throw new TypeError(`${kind} address must be a tuple, not ${typeof address}`);
+  const [host, port] = address as unknown[];
+  if (typeof host !== 'string') throw new TypeError(`str, bytes or bytearray expected, not ${typeof host}`);
+  if (typeof port !== 'number' || !Number.isInteger(port)) throw new TypeError(`'${typeof port}' object cannot be interpreted as an integer`);
+  if (port < 0 || port > 65535) throw new RangeError(`${op}(): port must be 0-65535.`);
+  // '' is INADDR_ANY; localhost is settled here so getsockname() shows an address at once.
+  if (host === '') return [anyHost(family), port];
+  if (host === 'localhost') return [family === AF_INET6 ? '::1' : '127.0.0.1', port];
+  return [host, port];
+}
+
+async function resolve(host: string, family: number): Promise<string> {
+  if (net.isIP(host) !== 0) return host;
+  return (await dns.lookup(host, { family: family === AF_INET6 ? 6 : 4 })).address;
+}
+
+function python(address: Address): string {
+  return `('${address[0]}', ${address[1]})`;
+}
+
+/** Python's socket.socket(family, type). */
+export function socket(family: number = AF_INET, type: number = SOCK_STREAM): Socket {
+  return new Socket(family, type);
+}
+
+export class Socket {
+  readonly family: number;
+  readonly type: number;
+  readonly proto = 0;
+  #fd: number;
+  #closed = false;
+  #blocking = true;
+  #bound: Address | null = null;
+  #server: net.Server | null = null;
+  #listened: Promise<void> | null = null;
+  #pending: AcceptedSocket[] = [];
+  #stream: RawStream | null = null;
+  #connecting = false;
+  /** A connection error not yet raised (a failed non-blocking connect, a reset). */
+  #error: Error | null = null;
+  #local: Address | null = null;
+  #peer: Address | null = null;
+  #waiters: (() => void)[] = [];
+
+  static {
+    readinessOf = (s) => s.#readiness();
+  }
+
+  constructor(family: number = AF_INET, type: number = SOCK_STREAM) {
+    if (family !== AF_INET && family !== AF_INET6) throw oserror('EAFNOSUPPORT');
+    if (type !== SOCK_STREAM) throw oserror('ESOCKTNOSUPPORT');
+    this.family = family;
+    this.type = type;
+    this.#fd = nextFd++;
+    sockets.set(this.#fd, this);
+  }
+
+  /** A stable small id for this socket (not an OS descriptor); -1 once closed. */
+  fileno(): number {
+    return this.#fd;
+  }
+
+  setblocking(flag: boolean): void {
+    this.#open();
+    this.#blocking = Boolean(flag);
+  }
+
+  getblocking(): boolean {
+    this.#open();
+    return this.#blocking;
+  }
+
+  bind(address: Address): void {
+    this.#open();
+    const checked = checkAddress(address, this.family, 'bind');
+    if (this.#bound !== null || this.#server !== null || this.#stream !== null) throw oserror('EINVAL');
+    this.#bound = checked;
+  }
+
+  /**
+   * Binds (Node binds and listens in one step) and listens; settles once listening, or rejects
+   * with EADDRINUSE and the like. Connections wait in this socket's queue until accept().
+   */
+  listen(backlog = 128): Promise<void> {
+    try {
+      this.#open();
+      if (this.#stream !== null) throw oserror('EINVAL');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#listened !== null) return this.#listened;
+    const [host, port] = this.#bound ?? [anyHost(this.family), 0];
+    const server = net.createServer({ pauseOnConnect: true }, (raw) => {
+      raw.on('error', () => { /* reported once accepted */ });
+      this.#pending.push(raw as AcceptedSocket);
+      this.#wake();
+    });
+    this.#server = server;
+    this.#listened = (async () => {
+      const ip = await resolve(host, this.family);
+      await new Promise<void>((done, fail) => {
+        server.once('error', fail);
+        server.listen({ host: ip, port, backlog: Math.max(0, backlog) }, () => {
+          server.off('error', fail);
+          server.on('error', () => { /* a listening socket has no one to tell */ });
+          done();
+        });
+      });
+      const a = server.address() as net.AddressInfo;
+      this.#local = [a.address, a.port];
+      if (this.#closed) server.close();
+    })().catch((error: unknown) => {
+      if (this.#server === server) {
+        this.#server = null;
+        this.#listened = null;
+      }
+      throw fromNode(error);
+    });
+    return this.#listened;
+  }
+
+  /** `[conn, address]`; the new socket is in blocking mode. */
+  accept(): [Socket, Address] | Promise<[Socket, Address]> {
+    return this.#op(() => {
+      this.#open();
+      if (this.#server === null) throw oserror('EINVAL');
+      let raw: AcceptedSocket | undefined;
+      while ((raw = this.#pending.shift()) !== undefined && raw._handle === null);
+      if (raw === undefined) return null;
+      const peer: Address = [raw.remoteAddress ?? '', raw.remotePort ?? 0];
+      const local: Address = [raw.localAddress ?? '', raw.localPort ?? 0];
+      const conn = new Socket(this.family, this.type);
+      try {
+        conn.#attach(openStream(() => conn.#wake(), raw));
+      } catch (error) {
+        raw.destroy();
+        conn.close();
+        throw error;
+      }
+      conn.#local = local;
+      conn.#peer = peer;
+      return [conn, peer];
+    });
+  }
+
+  /**
+   * Blocking: settles once connected (ConnectionRefusedError and the like reject). Non-blocking:
+   * throws BlockingIOError (EINPROGRESS); the socket becomes writable once connected, and a
+   * failure is raised by the next recv() or send().
+   */
+  connect(address: Address): Promise<void> {
+    if (!this.#blocking) {
+      this.#connect(address);
+      throw oserror('EINPROGRESS');
+    }
+    return this.#wait(() => {
+      this.#connect(address);
+      return null;
+    }, () => {
+      this.#raisePending();
+      return this.#connecting ? null : undefined;
+    });
+  }
+
+  /** Up to bufsize bytes; empty at the end of the stream. */
+  recv(bufsize: number): Uint8Array | Promise<Uint8Array> {
+    return this.#op(() => {
+      this.#open();
+      if (!Number.isInteger(bufsize)) throw new TypeError(`'${typeof bufsize}' object cannot be interpreted as an integer`);
+      if (bufsize < 0) throw new ValueError('negative buffersize in recv');
+      this.#raisePending();
+      const stream = this.#stream;
+      if (stream === null) throw oserror('ENOTCONN');
+      if (this.#connecting) return null;
+      if (stream.closed || bufsize === 0) return Buffer.alloc(0);
+      stream.sync();
+      const available = stream.available();
+      if (available > 0) return stream.take(Math.min(bufsize, available));
+      return stream.eof ? Buffer.alloc(0) : null;
+    });
+  }
+
+  /** Queues as much of data as fits below the high-water mark; returns how many bytes it took. */
+  send(data: Uint8Array): number | Promise<number> {
+    return this.#op(() => this.#send(data));
+  }
+
+  /** Settles once all of data is queued (waits for room in either mode, unlike Python). */
+  async sendall(data: Uint8Array): Promise<void> {
+    if (!(data instanceof Uint8Array)) throw new TypeError(`a bytes-like object is required, not '${typeof data}'`);
+    let sent = 0;
+    do sent += await this.#wait(() => this.#send(data.subarray(sent)));
+    while (sent < data.length);
+  }
+
+  getsockname(): Address {
+    this.#open();
+    return [...(this.#local ?? this.#bound ?? [anyHost(this.family), 0])];
+  }
+
+  getpeername(): Address {
+    this.#open();
+    if (this.#peer === null || this.#connecting) throw oserror('ENOTCONN');
+    return [...this.#peer];
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    sockets.delete(this.#fd);
+    watchers.delete(this.#fd);
+    this.#fd = -1;
+    if (this.#server !== null && this.#server.listening) this.#server.close();
+    for (const raw of this.#pending.splice(0)) raw.destroy();
+    this.#stream?.shut();
+    // Blocked calls wake up to raise EBADF.
+    this.#wake();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  toString(): string {
+    if (this.#closed) return `<socket.socket [closed] fd=-1, family=${this.family}, type=${this.type}, proto=0>`;
+    const peer = this.#peer !== null && !this.#connecting ? `, raddr=${python(this.#peer)}` : '';
+    return `<socket.socket fd=${this.#fd}, family=${this.family}, type=${this.type}, proto=0, laddr=${python(this.getsockname())}${peer}>`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+
+  #open(): void {
+    if (this.#closed) throw oserror('EBADF');
+  }
+
+  #connect(address: Address): void {
+    this.#open();
+    if (this.#connecting) throw oserror('EALREADY');
+    if (this.#stream !== null || this.#server !== null) throw oserror('EISCONN');
+    const [host, port] = checkAddress(address, this.family, 'connect');
+    this.#error = null;
+    const stream = openStream(() => this.#wake());
+    this.#attach(stream);
+    this.#connecting = true;
+    const socket = stream.socket;
+    socket.once('connect', () => {
+      this.#connecting = false;
+      this.#local = [socket.localAddress ?? '', socket.localPort ?? 0];
+      this.#peer = [socket.remoteAddress ?? '', socket.remotePort ?? 0];
+      this.#wake();
+    });
+    const bound = this.#bound;
+    socket.connect({
+      host, port,
+      family: this.family === AF_INET6 ? 6 : 4,
+      ...(bound ? { localAddress: bound[0], localPort: bound[1] } : {}),
+    });
+  }
+
+  #attach(stream: RawStream): void {
+    this.#stream = stream;
+    stream.socket.once('close', () => {
+      if (this.#stream !== stream || stream.orphaned) return;
+      if (this.#connecting) {
+        // A failed connect leaves the socket unconnected, with the error to raise.
+        this.#connecting = false;
+        this.#stream = null;
+        this.#error = fromNode(stream.error ?? oserror('ECONNREFUSED'));
+      } else if (stream.error !== null) {
+        this.#error = fromNode(stream.error);
+      }
+      this.#wake();
+    });
+  }
+
+  #raisePending(): void {
+    const error = this.#error;
+    if (error === null) return;
+    // Like SO_ERROR, a connection error is raised once.
+    this.#error = null;
+    throw error;
+  }
+
+  #send(data: Uint8Array): number | null {
+    this.#open();
+    if (!(data instanceof Uint8Array)) throw new TypeError(`a bytes-like object is required, not '${typeof data}'`);
+    this.#raisePending();
+    const stream = this.#stream;
+    if (stream === null) throw oserror('EPIPE');
+    if (this.#connecting) return null;
+    if (stream.closed) throw oserror('EPIPE');
+    if (data.length === 0) return 0;
+    const room = HIGH_WATER - stream.socket.writableLength;
+    if (room <= 0) return null;
+    const n = Math.min(room, data.length);
+    // Copied: the caller may reuse its buffer once send() returns, as with the kernel's.
+    stream.socket.write(Buffer.from(data.subarray(0, n)));
+    return n;
+  }
+
+  /** Runs attempt now (non-blocking: null becomes EAGAIN) or until it proceeds (blocking). */
+  #op<T>(attempt: () => T | null): T | Promise<T> {
+    if (this.#blocking) return this.#wait(attempt);
+    const result = attempt();
+    if (result === null) throw oserror('EAGAIN');
+    return result;
+  }
+
+  /** Settles with the first non-null result: attempt now, then `then` (or attempt) after each wake. */
+  async #wait<T>(attempt: () => T | null, then: (() => T | null) | null = null): Promise<T> {
+    let result = attempt();
+    while (result === null) {
+      await new Promise<void>((wake) => this.#waiters.push(wake));
+      result = (then ?? attempt)();
+    }
+    return result;
+  }
+
+  /** Readiness may have changed: blocked calls retry, selectors look again. */
+  #wake(): void {
+    for (const wake of this.#waiters.splice(0)) wake();
+    const fd = this.#fd;
+    const set = watchers.get(fd);
+    if (set !== undefined) for (const watcher of set) watcher.wake(fd);
+  }
+
+  /** READ when recv/accept would not block, WRITE when send would not (errors count as ready). */
+  #readiness(): number {
+    if (this.#closed) return 0;
+    if (this.#error !== null) return READ | WRITE;
+    if (this.#server !== null) {
+      while (this.#pending.length > 0 && this.#pending[0]._handle === null) this.#pending.shift();
+      return this.#pending.length > 0 ? READ : 0;
+    }
+    const stream = this.#stream;
+    // Unconnected: every call fails at once (Linux polls such a socket as EPOLLOUT | EPOLLHUP).
+    if (stream === null || stream.closed) return READ | WRITE;
+    if (this.#connecting) return 0;
+    let ready = 0;
+    if (stream.eof || stream.available() > 0) ready |= READ;
+    if (stream.socket.writableLength < HIGH_WATER) ready |= WRITE;
+    return ready;
+  }
+}
