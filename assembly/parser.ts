@@ -354,7 +354,8 @@ function splitTarget(rec: usize, method: usize, methodLen: i32, t: usize, len: i
     p += 3;
     const authority = p;
     while (p < end && load<u8>(p) != 0x2f && load<u8>(p) != 0x3f) p++;
-    if (p == authority) return E.E_TARGET;
+    // authority = host [ ":" port ], with a non-empty host (RFC 9110 §4.2.1); no userinfo.
+    if (p == authority || load<u8>(authority) == 0x3a || !validHost(authority, <i32>(p - authority))) return E.E_TARGET;
     path = p;
   }
   let q = path;

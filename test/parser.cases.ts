@@ -887,6 +887,13 @@ export const invalidCases: InvalidCase[] = [
   { name: 'absolute-form scheme starting with a digit', input: 'GET 1http://example.com/ HTTP/1.1\r\n' + H + '\r\n', status: 400 },
   { name: 'absolute-form with empty scheme', input: 'GET ://example.com/ HTTP/1.1\r\n' + H + '\r\n', status: 400 },
   { name: 'absolute-form missing //', input: 'GET http:/example.com/ HTTP/1.1\r\n' + H + '\r\n', status: 400 },
+  { name: 'absolute-form authority with a backquote', input: 'GET http://`.b/ HTTP/1.1\r\n' + H + '\r\n', status: 400 },
+  { name: 'absolute-form authority with a fragment mark', input: 'GET http://#a.b/c?d HTTP/1.1\r\n' + H + '\r\n', status: 400 },
+  { name: 'absolute-form port followed by junk', input: 'GET http://a:80#80/x HTTP/1.1\r\n' + H + '\r\n', status: 400 },
+  { name: 'absolute-form with userinfo', input: 'GET http://user@example.com/ HTTP/1.1\r\n' + H + '\r\n', status: 400 },
+  { name: 'absolute-form with a non-numeric port', input: 'GET http://a:b/ HTTP/1.1\r\n' + H + '\r\n', status: 400 },
+  { name: 'absolute-form with an unclosed IP literal', input: 'GET http://[::1/ HTTP/1.1\r\n' + H + '\r\n', status: 400 },
+  { name: 'absolute-form with an empty host and a port', input: 'GET http://:80/ HTTP/1.1\r\n' + H + '\r\n', status: 400 },
 
   // --- percent-decoding --------------------------------------------------------
   { name: 'lone % at end of path', input: 'GET /a% HTTP/1.1\r\n' + H + '\r\n', status: 400 },

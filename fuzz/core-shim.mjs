@@ -1,0 +1,69 @@
+// The built core (dist/src/core.js) as the fuzzer sees it: the same class, plus checks that every
+// span the core hands the host lies inside a connection window — request record spans read through
+// latin1(), BODY action spans, REARM offsets — and that error codes are known. A violation throws
+// a BoundsError, which the fuzzer reports like a trap. It also counts the heads the core accepted
+// (CALL_APP), so a rejection can be placed in a message's head or its body.
+
+import * as real from '../dist/src/core.js';
+
+export * from '../dist/src/core.js';
+
+export class BoundsError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'BoundsError';
+  }
+}
+
+/**
+ * Every Core constructed through this module, newest last. Kept on globalThis: under vitest the
+ * driver (loaded natively from a data: URL) and the fuzzer may see two copies of this module.
+ */
+export const instances = (globalThis[Symbol.for('wasgi.fuzz.cores')] ??= []);
+
+export class Core extends real.Core {
+  constructor(limits) {
+    super(limits);
+    this.windows = [];
+    for (let c = 0; c < this.limits.maxConnections; c++) this.windows.push(this.windowAddress(c));
+    this.lowestWindow = Math.min(...this.windows);
+    /** The method of each head the core accepted (a CALL_APP the driver took) since the last reset. */
+    this.heads = [];
+    instances.push(this);
+    if (instances.length > 64) instances.splice(0, instances.length - 64);
+  }
+
+  inWindow(address, length) {
+    if (!(length >= 0)) return false;
+    for (const w of this.windows) if (address >= w && address + length <= w + this.windowSize) return true;
+    return false;
+  }
+
+  latin1(address, length) {
+    // The one span allowed outside a window: the core's static "/" for an absolute-form target
+    // with an empty path.
+    const staticRoot = length === 1 && address < this.lowestWindow && this.bytes[address] === 0x2f;
+    if (!staticRoot && !this.inWindow(address, length)) {
+      throw new BoundsError(`record span [${address}, +${length}) outside every window`);
+    }
+    return super.latin1(address, length);
+  }
+
+  actionWord(index, word) {
+    const v = super.actionWord(index, word);
+    if (word === 0) {
+      if (v === this.ACT_CALL_APP) {
+        const rec = this.recordWord(super.actionWord(index, 1));
+        this.heads.push(this.latin1(this.words[rec + real.REC_METHOD], this.words[rec + real.REC_METHOD + 1]));
+      }
+      const a = super.actionWord(index, 2);
+      const b = super.actionWord(index, 3);
+      if (v === this.ACT_BODY && (b === 0 || !this.inWindow(a, b))) {
+        throw new BoundsError(`BODY span [${a}, +${b}) empty or outside every window`);
+      }
+      if (v === this.ACT_REARM && !(a <= this.windowSize)) throw new BoundsError(`REARM offset ${a} past the window`);
+      if (v === this.ACT_ERROR && !(a > 0 && a < this.errorReasons.length)) throw new BoundsError(`unknown error code ${a}`);
+    }
+    return v;
+  }
+}
