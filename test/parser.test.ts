@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRequests } from './helpers/parse.js';
 import { invalidCases, validCases, type InvalidCase, type ValidCase } from './parser.cases.js';
+import { prng } from '../fuzz/mutate.mjs';
 
 /** Some inputs are large (up to ~65 KiB) and are fed one byte per read. */
 const TIMEOUT_MS = 120_000;
@@ -26,17 +27,6 @@ function fnv1a(text: string): number {
   return h;
 }
 
-/** mulberry32: small deterministic PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = 0x5eed_2024;
 
@@ -44,7 +34,7 @@ const SEED = 0x5eed_2024;
 function randomSplits(name: string, input: string): number[] {
   const inner = input.length - 1; // valid offsets are 1 .. length-1
   const want = Math.min(3, Math.max(0, inner));
-  const rand = mulberry32(SEED ^ fnv1a(name));
+  const rand = prng(SEED ^ fnv1a(name));
   const picked = new Set<number>();
   while (picked.size < want) picked.add(1 + Math.floor(rand() * inner));
   return [...picked].sort((a, b) => a - b);
