@@ -47,6 +47,7 @@ export const CS_TRAILER = 3;
 export const C_PEER_EOF: u32 = 1;   // the client closed its side
 export const C_FULL: u32 = 2;       // the window is full, so the host stopped reading
 export const C_CLOSE_AFTER: u32 = 4; // close once the current response is done
+export const C_SERVED: u32 = 8;      // at least one response was completed on this connection
 
 export const RF_CLOSE: u32 = 1;     // the response decided the connection closes after it
 

@@ -18,7 +18,7 @@ export let windowSize: i32 = 0;
 
 export const EVENT_WORDS = 3;
 export const ACTION_WORDS = 4;
-export let eventCapacity: i32 = 4096;
+export let eventCapacity: i32 = 0;
 export let actionCapacity: i32 = 0;
 export let eventsBase: usize = 0;
 export let actionsBase: usize = 0;
@@ -63,6 +63,12 @@ function align(n: usize, to: usize): usize {
 
 export function configure(conns: i32, requestLine: i32, fields: i32, fieldSize: i32, head: i32, body: f64): bool {
   if (conns < 1 || requestLine < 16 || fields < 1 || fieldSize < 16 || head < 64 || body < 0) return false;
+  // Everything must fit in a 32-bit address space: check in floating point before laying out.
+  const events = <f64>conns * 4 + 64; // per connection and batch: READ, EOF, DONE, CLOSED
+  const slot = <f64>(head + COMPACT_AT + 4096) + (<f64>REC_FIELDS + <f64>fields * FIELD_WORDS) * 4 + 64;
+  const total = <f64>conns * (slot + <f64>CONN_SIZE + 8) + events * 12 + (events + <f64>conns) * 6 * 16 + 2 * <f64>SCRATCH_SIZE;
+  if (total > 4.0e9) return false;
+  eventCapacity = <i32>events;
   maxConnections = conns;
   limitRequestLine = requestLine;
   limitRequestFields = fields;

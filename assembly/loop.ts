@@ -6,7 +6,7 @@ import * as E from "./errors";
 import * as L from "./layout";
 import * as Q from "./queue";
 import { get, set, resetRequest, FREE, HEAD, BODY, WAIT, DRAIN, CLOSING, RAW, STATE, FILL, POS, SCAN, LINE_START,
-  HEAD_START, WR, SPAN, FLAGS, CONN_FLAGS, EMIT_RUN, TOUCH_RUN, RESP_FLAGS, C_PEER_EOF, C_FULL, C_CLOSE_AFTER, RF_CLOSE } from "./conn";
+  HEAD_START, WR, SPAN, FLAGS, CONN_FLAGS, EMIT_RUN, TOUCH_RUN, RESP_FLAGS, C_PEER_EOF, C_FULL, C_CLOSE_AFTER, C_SERVED, RF_CLOSE } from "./conn";
 import { scanHead, parseHead, NEED_MORE } from "./parser";
 import { consumeBody, BODY_DONE } from "./body";
 import * as T from "./timers";
@@ -109,7 +109,9 @@ function drainAll(): void {
     const state = get(conn, STATE);
     if (state == FREE || state == RAW || state == CLOSING) continue;
     set(conn, CONN_FLAGS, get(conn, CONN_FLAGS) | C_CLOSE_AFTER);
-    if (state == HEAD && get(conn, FILL) == get(conn, POS)) close(conn);
+    // Idle between requests: close. A new connection may have its first request on the way;
+    // it is answered (with Connection: close) or meets its header deadline.
+    if (state == HEAD && get(conn, FILL) == get(conn, POS) && (<u32>get(conn, CONN_FLAGS) & C_SERVED) != 0) close(conn);
   }
 }
 
@@ -160,7 +162,7 @@ function fail(conn: i32, code: i32): void {
 
 function nextRequest(conn: i32): void {
   set(conn, STATE, HEAD);
-  set(conn, CONN_FLAGS, get(conn, CONN_FLAGS) & ~C_CLOSE_AFTER);
+  set(conn, CONN_FLAGS, (get(conn, CONN_FLAGS) & ~C_CLOSE_AFTER) | C_SERVED);
   resetRequest(conn);
 }
 

@@ -11,7 +11,9 @@ import { Exchange, type Channel } from '../src/response.js';
 import { fileWrapper } from '../src/filewrapper.js';
 import { CoreLoop } from './loop.js';
 import { WindowStream, type AcceptedSocket } from './stream.js';
-import type { Application, HeaderList } from '../src/types.js';
+import { ResponseTally, type AccessRecord } from './accesslog.js';
+import { TrustedProxies } from './config.js';
+import type { Application, Environ, HeaderList } from '../src/types.js';
 
 export interface ServerOptions extends Partial<Limits> {
   /** Where errors and wsgi.errors go: a stream or a function (default: process.stderr). */
@@ -22,6 +24,15 @@ export interface ServerOptions extends Partial<Limits> {
   backlog?: number;
   /** Value of wsgi.multiprocess (set by the cluster launcher). */
   multiprocess?: boolean;
+  /** Called once per finished (or aborted) response with what an access log line needs. */
+  accessLog?: (record: AccessRecord) => void;
+  /**
+   * Peers whose X-Forwarded-For (REMOTE_ADDR) and X-Forwarded-Proto (wsgi.url_scheme) are
+   * believed: addresses and networks, or '*' (default '127.0.0.1,::1'; Unix socket peers always).
+   */
+  forwardedAllowIps?: string | readonly string[];
+  /** Listen on a Unix socket or an inherited descriptor; host and port then only name the server. */
+  listen?: { path: string } | { fd: number };
 }
 
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
@@ -31,6 +42,10 @@ class Connection extends WindowStream implements Channel {
   exchange: Exchange | null = null;
   private doneAfterDrain = -1;
   readonly environContext: EnvironContext;
+  /** The response being written, followed for the access log. */
+  tally: ResponseTally | null = null;
+  /** The peer is a trusted proxy: its forwarded headers are believed. */
+  readonly trustsProxy: boolean;
 
   constructor(private readonly server: Server, id: number, accepted: AcceptedSocket) {
     super(server.loop, id, accepted);
@@ -40,9 +55,11 @@ class Connection extends WindowStream implements Channel {
       remoteAddr: accepted.remoteAddress ?? '',
       remotePort: String(accepted.remotePort ?? ''),
     };
+    this.trustsProxy = server.proxies.trusts(this.environContext.remoteAddr);
   }
 
   protected override onClose(): void {
+    this.logAccess();
     this.exchange = null;
     this.server.forget(this);
   }
@@ -69,12 +86,25 @@ class Connection extends WindowStream implements Channel {
     return this.loop.core.errorResponse(this.id, code, this.loop.now());
   }
 
+  override send(bytes: Uint8Array): boolean {
+    this.tally?.write(bytes);
+    return super.send(bytes);
+  }
+
   sendContinue(): void {
-    this.send(CONTINUE);
+    super.send(CONTINUE);
     this.uncork();
   }
 
+  private logAccess(): void {
+    const tally = this.tally;
+    if (tally === null) return;
+    this.tally = null;
+    this.server.accessLog?.(tally.record());
+  }
+
   finish(mustClose: boolean): void {
+    this.logAccess();
     this.exchange = null;
     this.hold(false);
     if (this.closed) return;
@@ -85,6 +115,7 @@ class Connection extends WindowStream implements Channel {
 
   abort(): void {
     // What was already written goes out; the short response tells the client it failed.
+    this.logAccess();
     this.exchange = null;
     this.hold(false);
     this.end();
@@ -96,6 +127,9 @@ export class Server {
   readonly core: Core;
   readonly log: ErrorLog;
   readonly environBase: Omit<EnvironContext, 'remoteAddr' | 'remotePort'>;
+  readonly accessLog: ((record: AccessRecord) => void) | undefined;
+  readonly proxies: TrustedProxies;
+  private readonly listenOn: { path: string } | { fd: number } | undefined;
   private readonly keys: string[];
   private readonly net: net.Server;
   private readonly conns = new Set<Connection>();
@@ -111,6 +145,9 @@ export class Server {
     this.core = this.loop.core;
     this.log = new ErrorLog(options.errorLog, options.logLevel);
     this.keys = environKeys(this.core.fieldNames);
+    this.accessLog = options.accessLog;
+    this.proxies = new TrustedProxies(options.forwardedAllowIps ?? '127.0.0.1,::1');
+    this.listenOn = options.listen;
     this.address = [host, port];
     this.environBase = {
       serverName: host,
@@ -135,11 +172,15 @@ export class Server {
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
       this.net.once('error', onError);
-      this.net.listen({ host: this.address[0], port: this.address[1], backlog }, () => {
+      this.net.listen({ ...(this.listenOn ?? { host: this.address[0], port: this.address[1] }), backlog }, () => {
         this.net.off('error', onError);
-        const a = this.net.address() as net.AddressInfo;
-        this.address = [this.address[0], a.port];
-        (this.environBase as { serverPort: string }).serverPort = String(a.port);
+        const a = this.net.address();
+        if (a !== null && typeof a === 'object') {
+          // An inherited descriptor names its own address.
+          this.address = [this.listenOn !== undefined ? a.address : this.address[0], a.port];
+          (this.environBase as { serverName: string }).serverName = this.address[0];
+          (this.environBase as { serverPort: string }).serverPort = String(a.port);
+        }
         this.loop.startTicking();
         resolve();
       });
@@ -218,8 +259,10 @@ export class Server {
         // A body the application is not reading stays in the client's buffers, not ours.
         else input.onPressure = (over) => conn.hold(over);
         const environ = buildEnviron(core, this.keys, conn.id, conn.environContext, input);
+        if (conn.trustsProxy) applyForwarded(environ, this.proxies);
         const exchange = new Exchange(this.app, environ, input, conn, (flags & F_EXPECT_CONTINUE) !== 0);
         conn.exchange = exchange;
+        if (this.accessLog !== undefined) conn.tally = new ResponseTally(environ);
         this.pendingApps.push(exchange);
         break;
       }
@@ -251,6 +294,30 @@ export class Server {
         conn.rearm(a, b === 1);
         break;
     }
+  }
+}
+
+/**
+ * A trusted proxy's X-Forwarded-For sets REMOTE_ADDR: the last hop that is not itself a trusted
+ * proxy (the first entry when all are); its X-Forwarded-Proto (http or https) sets wsgi.url_scheme.
+ */
+function applyForwarded(environ: Environ, proxies: TrustedProxies): void {
+  const forwardedFor = environ.HTTP_X_FORWARDED_FOR;
+  if (typeof forwardedFor === 'string') {
+    const hops = forwardedFor.split(',').map((hop) => hop.trim().replace(/^\[([^\]]*)\](?::\d+)?$|^(\d+\.\d+\.\d+\.\d+):\d+$/, '$1$2')).filter((hop) => hop !== '');
+    let client = hops[0];
+    for (let i = hops.length - 1; i >= 0; i--) {
+      if (!proxies.trusts(hops[i])) {
+        client = hops[i];
+        break;
+      }
+    }
+    if (client !== undefined) environ.REMOTE_ADDR = client;
+  }
+  const proto = environ.HTTP_X_FORWARDED_PROTO;
+  if (typeof proto === 'string') {
+    const scheme = proto.slice(proto.lastIndexOf(',') + 1).trim().toLowerCase();
+    if (scheme === 'https' || scheme === 'http') environ['wsgi.url_scheme'] = scheme;
   }
 }
 

@@ -1,0 +1,297 @@
+// The access log: what one response was (followed as its bytes are written), lines in gunicorn's
+// format atoms (the combined log format by default), and log files that can be reopened.
+
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Environ } from '../src/types.js';
+
+/** What the server reports once per finished (or aborted) response. */
+export interface AccessRecord {
+  /** The request's environ (REMOTE_ADDR and wsgi.url_scheme after forwarded headers). */
+  environ: Environ;
+  /** The response status; 0 when no response head was sent. */
+  status: number;
+  /** Body bytes sent (chunked framing not counted). */
+  bytes: number;
+  /** The response head as sent (status line and header lines), '' when none was. */
+  head: string;
+  /** When the request was handed to the application (ms since the epoch). */
+  start: number;
+  /** Milliseconds from then until the response was done. */
+  duration: number;
+}
+
+const CRLF2 = '\r\n\r\n';
+
+/**
+ * Follows the bytes of one response as the connection writes them: the status and head, then
+ * the body, whose chunked framing is decoded so that only the application's bytes count.
+ */
+export class ResponseTally {
+  readonly start = Date.now();
+  private readonly t0 = performance.now();
+  private status = 0;
+  private head = '';
+  private partial = '';
+  private headDone = false;
+  private chunked = false;
+  private bytes = 0;
+  /** Chunked: bytes left in the current chunk's data and its CRLF; the size line so far. */
+  private chunkLeft = 0;
+  private sizeLine = '';
+  private lastChunk = false;
+
+  constructor(readonly environ: Environ) {}
+
+  write(data: Uint8Array): void {
+    let i = 0;
+    if (!this.headDone) {
+      const text = this.partial + Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+      const end = text.indexOf(CRLF2);
+      if (end < 0) {
+        this.partial = text;
+        return;
+      }
+      i = end + 4 - this.partial.length;
+      this.partial = '';
+      this.head = text.slice(0, end);
+      this.headDone = true;
+      this.status = Number(/^HTTP\/\d\.\d (\d{3})/.exec(this.head)?.[1] ?? 0);
+      this.chunked = /\r\ntransfer-encoding:[^\r]*chunked/i.test(this.head);
+    }
+    if (!this.chunked) {
+      this.bytes += data.length - i;
+      return;
+    }
+    while (i < data.length && !this.lastChunk) {
+      if (this.chunkLeft > 0) {
+        const skip = Math.min(this.chunkLeft, data.length - i);
+        this.chunkLeft -= skip;
+        i += skip;
+        continue;
+      }
+      const c = data[i++];
+      if (c === 0x0a) {
+        const size = parseInt(this.sizeLine, 16);
+        this.sizeLine = '';
+        if (size > 0) {
+          this.bytes += size;
+          this.chunkLeft = size + 2;
+        } else {
+          this.lastChunk = true;
+        }
+      } else if (c !== 0x0d) {
+        this.sizeLine += String.fromCharCode(c);
+      }
+    }
+  }
+
+  record(): AccessRecord {
+    return {
+      environ: this.environ,
+      status: this.status,
+      bytes: this.bytes,
+      head: this.head,
+      start: this.start,
+      duration: performance.now() - this.t0,
+    };
+  }
+}
+
+/** gunicorn's default, the combined log format. */
+export const COMBINED_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"';
+
+type Atom = (r: AccessRecord) => string;
+
+/** Request-controlled text: quotes, backslashes, controls and non-ASCII bytes as escapes (as Apache does). */
+function escape(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /["\\\x00-\x1f\x7f-\uffff]/.test(text)
+    // eslint-disable-next-line no-control-regex
+    ? text.replace(/["\\\x00-\x1f\x7f-\uffff]/g, (c) => c === '"' ? '\\"' : c === '\\' ? '\\\\'
+      : c.charCodeAt(0) > 0xff ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    : text;
+}
+
+function orDash(value: unknown): string {
+  return typeof value === 'string' && value !== '' ? escape(value) : '-';
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+let clfSecond = -1;
+let clfText = '';
+
+/** [10/Oct/2000:13:55:36 -0700], local time, formatted once a second. */
+function clfTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== clfSecond) {
+    const d = new Date(second * 1000);
+    const p = (n: number): string => String(n).padStart(2, '0');
+    const offset = -d.getTimezoneOffset();
+    const sign = offset >= 0 ? '+' : '-';
+    const zone = `${sign}${p(Math.floor(Math.abs(offset) / 60))}${p(Math.abs(offset) % 60)}`;
+    clfText = `[${p(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zone}]`;
+    clfSecond = second;
+  }
+  return clfText;
+}
+
+/** The user name of a Basic Authorization header, as gunicorn's %(u)s. */
+function basicUser(environ: Environ): string {
+  const auth = environ.HTTP_AUTHORIZATION;
+  if (typeof auth !== 'string') return '-';
+  const match = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(auth);
+  if (match === null) return '-';
+  const decoded = Buffer.from(match[1], 'base64').toString('latin1');
+  const colon = decoded.indexOf(':');
+  return orDash(colon < 0 ? decoded : decoded.slice(0, colon));
+}
+
+function responseHeader(head: string, name: string): string {
+  const values: string[] = [];
+  for (const line of head.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && line.slice(0, colon).toLowerCase() === name) values.push(line.slice(colon + 1).trim());
+  }
+  return values.length > 0 ? escape(values.join(', ')) : '-';
+}
+
+const ATOMS: Record<string, Atom> = {
+  h: (r) => orDash(r.environ.REMOTE_ADDR),
+  l: () => '-',
+  u: (r) => basicUser(r.environ),
+  t: (r) => clfTime(r.start),
+  r: (r) => escape(`${r.environ.REQUEST_METHOD} ${r.environ.RAW_URI} ${r.environ.SERVER_PROTOCOL}`),
+  m: (r) => escape(r.environ.REQUEST_METHOD),
+  U: (r) => orDash(r.environ.PATH_INFO),
+  q: (r) => escape(r.environ.QUERY_STRING),
+  H: (r) => r.environ.SERVER_PROTOCOL,
+  s: (r) => (r.status > 0 ? String(r.status) : '-'),
+  B: (r) => String(r.bytes),
+  b: (r) => (r.bytes > 0 ? String(r.bytes) : '-'),
+  f: (r) => orDash(r.environ.HTTP_REFERER),
+  a: (r) => orDash(r.environ.HTTP_USER_AGENT),
+  T: (r) => String(Math.floor(r.duration / 1000)),
+  M: (r) => String(Math.round(r.duration)),
+  D: (r) => String(Math.round(r.duration * 1000)),
+  L: (r) => (r.duration / 1000).toFixed(6),
+  p: () => `<${process.pid}>`,
+};
+
+function braced(name: string): Atom | undefined {
+  const match = /^\{([^}]+)\}([ioe])$/.exec(name);
+  if (match === null) return undefined;
+  const key = match[1];
+  switch (match[2]) {
+    case 'i': {
+      const upper = key.toUpperCase().replace(/-/g, '_');
+      const environKey = upper === 'CONTENT_TYPE' || upper === 'CONTENT_LENGTH' ? upper : `HTTP_${upper}`;
+      return (r) => orDash(r.environ[environKey]);
+    }
+    case 'o': {
+      const lower = key.toLowerCase();
+      return (r) => responseHeader(r.head, lower);
+    }
+    default:
+      return () => orDash(process.env[key]);
+  }
+}
+
+/**
+ * Compiles a gunicorn access log format: `%(NAME)s` atoms (h l u t r m U q H s B b f a T M D L p,
+ * `{header}i`, `{header}o`, `{variable}e`), `%%` for a percent sign, everything else as it is.
+ * Throws on an unknown atom.
+ */
+export function compileFormat(format: string): (record: AccessRecord) => string {
+  const parts: (string | Atom)[] = [];
+  const pattern = /%\(([^)]*)\)s|%%/g;
+  let last = 0;
+  for (let m = pattern.exec(format); m !== null; m = pattern.exec(format)) {
+    if (m.index > last) parts.push(format.slice(last, m.index));
+    if (m[0] === '%%') parts.push('%');
+    else {
+      const atom = ATOMS[m[1]] ?? braced(m[1]);
+      if (atom === undefined) throw new Error(`unknown atom ${m[0]}`);
+      parts.push(atom);
+    }
+    last = pattern.lastIndex;
+  }
+  if (last < format.length) parts.push(format.slice(last));
+  return (record) => {
+    let line = '';
+    for (const part of parts) line += typeof part === 'string' ? part : part(record);
+    return line;
+  };
+}
+
+/**
+ * A log destination: a file opened for appending, or '-' for the process's stdout or stderr.
+ * Buffered logs gather the lines of one event-loop turn into one write; reopen() starts a new
+ * file after a rotation (SIGUSR1).
+ */
+export class LogFile {
+  private fd = -1;
+  private pending: string[] = [];
+  private size = 0;
+  private scheduled = false;
+  private closed = false;
+
+  constructor(readonly target: string, private readonly std: NodeJS.WriteStream, private readonly buffered = false) {
+    if (target !== '-') this.fd = openSync(target, 'a');
+  }
+
+  readonly write = (text: string): void => {
+    if (this.closed) return;
+    if (!this.buffered) {
+      this.out(text);
+      return;
+    }
+    this.pending.push(text);
+    this.size += text.length;
+    if (this.size >= 65536) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  };
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    this.size = 0;
+    this.out(text);
+  }
+
+  private out(text: string): void {
+    if (this.fd < 0) {
+      this.std.write(text);
+      return;
+    }
+    try {
+      writeSync(this.fd, text);
+    } catch {
+      // A full disk or a revoked file must not take the server down.
+    }
+  }
+
+  /** Opens the file anew (after logrotate moved it); keeps the old one if that fails. */
+  reopen(): void {
+    this.flush();
+    if (this.fd < 0 || this.closed) return;
+    try {
+      const fd = openSync(this.target, 'a');
+      closeSync(this.fd);
+      this.fd = fd;
+    } catch {
+      // keep writing where we were
+    }
+  }
+
+  close(): void {
+    this.flush();
+    this.closed = true;
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
