@@ -507,7 +507,9 @@ async function runWorker(): Promise<void> {
       return;
     }
     stopping = true;
-    if (graceful > 0 && servers.some((server) => server.core.openConnections > 0)) {
+    // Connections the primary is handing over right now must land before the drain: stop
+    // accepting first (handovers to a closed listener go to another worker), then settle.
+    if (graceful > 0) {
       for (const server of servers) stopAccepting(server);
       await new Promise((resolve) => setTimeout(resolve, Math.min(graceful, SETTLE_MS)));
     }
