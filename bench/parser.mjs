@@ -1,0 +1,376 @@
+#!/usr/bin/env node
+// Parser microbenchmark, in one process: wasgi's WebAssembly core (sans-IO, as the host drives it)
+// against Node's native llhttp (the http_parser binding) and undici's llhttp WebAssembly build.
+// Every parser produces the same output per request: method, target, version, header names and
+// values as strings (in order, as sent), and the body bytes; outputs are checked equal before timing.
+//
+//   node bench/parser.mjs
+//
+// Environment: BENCH_PARSER_RUNS (timed runs per parser per workload, default 9),
+// BENCH_PARSER_MS (target milliseconds per run, default 200).
+// Writes bench/results/parser-<date>.json and bench/results/parser-latest.json; Markdown on stdout.
+
+import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ROOT, RESULTS_DIR, envNumber, median, gitInfo, machineInfo, requireBuild, progress, progressDone, stamp, commandLine } from './lib/common.mjs';
+import { parserMarkdown } from './lib/markdown.mjs';
+
+requireBuild();
+const { Core, F_HTTP11, F_HAS_BODY, REC_FLAGS, REC_METHOD, REC_TARGET, REC_FIELD_COUNT, REC_FIELDS, FIELD_WORDS } = await import('../dist/src/core.js');
+
+const require = createRequire(import.meta.url);
+const RUNS = Math.round(envNumber('BENCH_PARSER_RUNS', 9));
+const RUN_MS = envNumber('BENCH_PARSER_MS', 200);
+
+// ---------------------------------------------------------------------------------------------
+// Workloads.
+
+const BROWSER_GET =
+  'GET /articles/2026/11/wasgi-benchmarks?ref=home&page=2 HTTP/1.1\r\n' +
+  'Host: www.example.com\r\n' +
+  'User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0\r\n' +
+  'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8\r\n' +
+  'Accept-Language: en-US,en;q=0.5\r\n' +
+  'Accept-Encoding: gzip, deflate, br, zstd\r\n' +
+  'Referer: https://www.example.com/\r\n' +
+  'Cookie: session=3f2b9c1d8e7a6f5b4c3d2e1f0a9b8c7d; theme=dark; _ga=GA1.2.1234567890.1732600000\r\n' +
+  'Connection: keep-alive\r\n' +
+  '\r\n';
+
+const POST_1K =
+  'POST /api/v1/items HTTP/1.1\r\n' +
+  'Host: api.example.com\r\n' +
+  'User-Agent: bench/1.0\r\n' +
+  'Accept: application/json\r\n' +
+  'Content-Type: application/json\r\n' +
+  'Content-Length: 1024\r\n' +
+  '\r\n' +
+  `{"data":"${'x'.repeat(1024 - 11)}"}`;
+
+const SMALL_GET = 'GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nAccept: text/plain\r\nConnection: keep-alive\r\n\r\n';
+
+const WORKLOADS = [
+  { id: 'get', title: 'GET, 8 browser headers', input: Buffer.from(BROWSER_GET, 'latin1'), requests: 1 },
+  { id: 'post1k', title: 'POST, 1 KiB body', input: Buffer.from(POST_1K, 'latin1'), requests: 1 },
+  { id: 'pipelined', title: '16 pipelined GETs (one buffer)', input: Buffer.from(SMALL_GET.repeat(16), 'latin1'), requests: 16 },
+];
+if (Buffer.byteLength(POST_1K.slice(POST_1K.indexOf('\r\n\r\n') + 4)) !== 1024) throw new Error('POST body is not 1 KiB');
+
+// ---------------------------------------------------------------------------------------------
+// Parsers. Each: { id, label, make(onRequest) -> { execute(buffer) } }. onRequest(record).
+
+let sink = 0;
+const consume = (r) => { sink = (sink + r.headers.length + r.target.length + r.body.length) | 0; };
+
+/** wasgi's core, driven sans-IO the way host/node.ts drives it (test/helpers/parse.ts is the model). */
+function wasgiParser(onRequest, { strings = true } = {}) {
+  const core = new Core({ maxConnections: 1 });
+  const conn = core.openConnection();
+  const window = core.windowAddress(conn);
+  const windowSize = core.windowSize;
+  const { EV_READ, EV_DONE, ACT_CALL_APP, ACT_BODY, ACT_BODY_END, ACT_REARM, ACT_ERROR, ACT_CLOSE } = core;
+  let readOffset = 0;
+  let current = null;
+  let chunks = [];
+
+  const finish = () => {
+    const body = chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    current.body = body;
+    onRequest(current);
+    current = null;
+    chunks = [];
+    core.push(EV_DONE, conn, 0);
+  };
+
+  const record = () => {
+    const w = core.words;
+    const rec = core.recordWord(conn);
+    const flags = w[rec + REC_FLAGS];
+    const count = w[rec + REC_FIELD_COUNT];
+    if (!strings) return { method: '', target: '', version: '', headers: EMPTY_ARRAY, body: EMPTY, flags };
+    const headers = new Array(count * 2);
+    for (let i = 0, f = rec + REC_FIELDS; i < count; i++, f += FIELD_WORDS) {
+      headers[2 * i] = core.latin1(w[f + 1], w[f + 2]);
+      headers[2 * i + 1] = core.latin1(w[f + 3], w[f + 4]);
+    }
+    return {
+      method: core.latin1(w[rec + REC_METHOD], w[rec + REC_METHOD + 1]),
+      target: core.latin1(w[rec + REC_TARGET], w[rec + REC_TARGET + 1]),
+      version: flags & F_HTTP11 ? '1.1' : '1.0',
+      headers,
+      body: EMPTY,
+      flags,
+    };
+  };
+
+  const runAll = () => {
+    while (core.eventCount > 0) {
+      core.refresh();
+      const n = core.run();
+      for (let i = 0; i < n; i++) {
+        const type = core.actionWord(i, 0);
+        if (type === ACT_CALL_APP) {
+          current = record();
+          if ((current.flags & F_HAS_BODY) === 0) finish();
+        } else if (type === ACT_BODY) {
+          const a = core.actionWord(i, 2);
+          const b = core.actionWord(i, 3);
+          const bytes = Buffer.allocUnsafe(b);
+          core.bytes.copy(bytes, 0, a, a + b);
+          chunks.push(bytes);
+        } else if (type === ACT_BODY_END) {
+          if (core.actionWord(i, 2) !== 0) throw new Error('wasgi: body failed');
+          finish();
+        } else if (type === ACT_REARM) {
+          readOffset = core.actionWord(i, 2);
+        } else if (type === ACT_ERROR || type === ACT_CLOSE) {
+          throw new Error(`wasgi: action ${type} (error ${core.actionWord(i, 2)})`);
+        }
+      }
+    }
+  };
+
+  return {
+    execute(input) {
+      let at = 0;
+      while (at < input.length) {
+        const n = Math.min(input.length - at, windowSize - readOffset);
+        // In the server the kernel reads straight into the window; here we copy (a cost llhttp does not pay).
+        input.copy(core.bytes, window + readOffset, at, at + n);
+        at += n;
+        readOffset += n;
+        core.push(EV_READ, conn, readOffset);
+        runAll();
+      }
+    },
+  };
+}
+const EMPTY = Buffer.alloc(0);
+const EMPTY_ARRAY = [];
+
+/** Node's native llhttp through the http_parser binding, as _http_common uses it. */
+function nativeParser(onRequest) {
+  const { HTTPParser, methods } = require('_http_common');
+  const parser = new HTTPParser();
+  parser.initialize(HTTPParser.REQUEST, {});
+  let current = null;
+  let chunks = [];
+  let pendingHeaders = [];
+  let pendingUrl = '';
+  parser[HTTPParser.kOnHeaders] = (headers, url) => {
+    // More than 32 fields (or a head split across reads): Node hands them over in parts.
+    pendingHeaders = pendingHeaders.concat(headers);
+    pendingUrl += url;
+  };
+  parser[HTTPParser.kOnHeadersComplete] = (versionMajor, versionMinor, headers, method, url) => {
+    if (pendingHeaders.length || pendingUrl) {
+      headers = pendingHeaders.concat(headers ?? []);
+      url = pendingUrl + (url ?? '');
+      pendingHeaders = [];
+      pendingUrl = '';
+    }
+    current = { method: methods[method], target: url, version: `${versionMajor}.${versionMinor}`, headers, body: EMPTY };
+    return 0;
+  };
+  parser[HTTPParser.kOnBody] = (b, start, len) => {
+    // Node 20 passes a copy; older versions passed (buffer, start, length).
+    chunks.push(start === undefined ? b : Buffer.from(b.subarray(start, start + len)));
+  };
+  parser[HTTPParser.kOnMessageComplete] = () => {
+    current.body = chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    chunks = [];
+    onRequest(current);
+    current = null;
+  };
+  parser[HTTPParser.kOnExecute] = () => {};
+  return {
+    execute(input) {
+      const r = parser.execute(input);
+      if (r instanceof Error) throw r;
+    },
+  };
+}
+
+/** undici's llhttp WebAssembly build: from the undici package if installed, else from Node's bundled copy. */
+function findUndiciLlhttp() {
+  const tried = [];
+  try {
+    const p = require.resolve('undici/lib/llhttp/llhttp-wasm.js');
+    const mod = require(p);
+    return { bytes: Buffer.isBuffer(mod) ? mod : Buffer.from(mod, 'base64'), source: `undici package (${path.relative(ROOT, p)})` };
+  } catch (e) { tried.push(`undici package: ${e.code ?? e.message}`); }
+  try {
+    // Node bundles undici as one internal module; its llhttp build is a base64 string in it.
+    const natives = process.binding('natives');
+    const src = natives['internal/deps/undici/undici'];
+    const at = src?.indexOf('"lib/llhttp/llhttp-wasm.js"') ?? -1;
+    const m = at >= 0 ? /Buffer2?\.from\("([A-Za-z0-9+/=]+)", "base64"\)/.exec(src.slice(at, at + 200000)) : null;
+    if (m) return { bytes: Buffer.from(m[1], 'base64'), source: `Node ${process.version} bundled undici (lib/llhttp/llhttp-wasm.js)` };
+    tried.push('Node bundled undici: llhttp-wasm.js not found in internal/deps/undici/undici');
+  } catch (e) { tried.push(`Node bundled undici: ${e.message}`); }
+  return { bytes: null, reason: tried.join('; ') };
+}
+
+function undiciParserFactory(bytes) {
+  const module = new WebAssembly.Module(bytes);
+  return (onRequest) => {
+    let cur = null; // this parser's state (one parser per instance here)
+    let mem = null;
+    const text = (at, len) => mem.latin1Slice(at, at + len);
+    const instance = new WebAssembly.Instance(module, {
+      env: {
+        wasm_on_message_begin: () => { cur.begin(); return 0; },
+        wasm_on_url: (p, at, len) => { cur.url += text(at, len); return 0; },
+        wasm_on_status: () => 0,
+        wasm_on_header_field: (p, at, len) => { cur.field(text(at, len)); return 0; },
+        wasm_on_header_value: (p, at, len) => { cur.value(text(at, len)); return 0; },
+        wasm_on_headers_complete: () => { cur.headersComplete(); return 0; },
+        wasm_on_body: (p, at, len) => { const b = Buffer.allocUnsafe(len); mem.copy(b, 0, at, at + len); cur.chunks.push(b); return 0; },
+        wasm_on_message_complete: () => { cur.complete(); return 0; },
+      },
+    });
+    const x = instance.exports;
+    if (typeof x._initialize === 'function') x._initialize();
+    const ptr = x.llhttp_alloc(1 /* HTTP_REQUEST */);
+    const methodNames = [];
+    const cString = (p) => { const end = mem.indexOf(0, p); return mem.latin1Slice(p, end); };
+    let size = 64 * 1024;
+    let buf = x.malloc(size);
+    const refresh = () => { if (mem === null || mem.buffer !== x.memory.buffer) mem = Buffer.from(x.memory.buffer); };
+    refresh();
+    const state = {
+      url: '', headers: [], lastWasValue: false, chunks: [], request: null,
+      begin() { this.url = ''; this.headers = []; this.lastWasValue = false; this.chunks = []; },
+      field(s) {
+        if (this.lastWasValue || this.headers.length === 0) { this.headers.push(s, ''); this.lastWasValue = false; }
+        else this.headers[this.headers.length - 2] += s;
+      },
+      value(s) { this.headers[this.headers.length - 1] += s; this.lastWasValue = true; },
+      headersComplete() {
+        const m = x.llhttp_get_method(ptr);
+        const method = methodNames[m] ??= cString(x.llhttp_method_name(m));
+        this.request = { method, target: this.url, version: `${x.llhttp_get_http_major(ptr)}.${x.llhttp_get_http_minor(ptr)}`, headers: this.headers, body: EMPTY };
+      },
+      complete() {
+        const c = this.chunks;
+        this.request.body = c.length === 0 ? EMPTY : c.length === 1 ? c[0] : Buffer.concat(c);
+        onRequest(this.request);
+        this.request = null;
+      },
+    };
+    cur = state;
+    return {
+      execute(input) {
+        if (input.length > size) { x.free(buf); size = input.length; buf = x.malloc(size); refresh(); }
+        mem.set(input, buf);
+        const r = x.llhttp_execute(ptr, buf, input.length);
+        refresh();
+        if (r !== 0) throw new Error(`llhttp (undici) error ${r}: ${cString(x.llhttp_get_error_reason(ptr))}`);
+      },
+    };
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function outputsOf(make, input, times = 3) {
+  const out = [];
+  const p = make((r) => out.push({ method: r.method, target: r.target, version: r.version, headers: [...r.headers], body: Buffer.from(r.body).toString('latin1') }));
+  // Several executions: the second and later ones exercise keep-alive state (and window reuse).
+  for (let i = 0; i < times; i++) p.execute(input);
+  return out;
+}
+
+/** Splits the input at every byte boundary once, to check the parsers agree on piecewise input too. */
+function outputsSplit(make, input) {
+  const out = [];
+  const p = make((r) => out.push(JSON.stringify({ ...r, headers: [...r.headers], body: Buffer.from(r.body).toString('latin1'), flags: undefined })));
+  for (let cut = 1; cut < input.length; cut += Math.max(1, Math.floor(input.length / 97))) {
+    p.execute(input.subarray(0, cut));
+    p.execute(input.subarray(cut));
+  }
+  return out;
+}
+
+function timeRun(parser, input, iterations) {
+  const t0 = performance.now();
+  for (let i = 0; i < iterations; i++) parser.execute(input);
+  return (performance.now() - t0) / 1000;
+}
+
+async function main() {
+  const undici = findUndiciLlhttp();
+  const parsers = [
+    { id: 'wasgi', label: 'wasgi core (Wasm) + strings', make: (cb) => wasgiParser(cb) },
+    { id: 'llhttp-native', label: 'llhttp native (node:_http_common HTTPParser)', make: nativeParser },
+  ];
+  if (undici.bytes) parsers.push({ id: 'llhttp-undici', label: 'llhttp Wasm (undici)', make: undiciParserFactory(undici.bytes), source: undici.source });
+  const extra = [{ id: 'wasgi-core-only', label: 'wasgi core only (no strings; info)', make: (cb) => wasgiParser(cb, { strings: false }), info: true }];
+
+  const results = {
+    kind: 'parser', date: new Date().toISOString(), command: commandLine('bench/parser.mjs'),
+    config: { runs: RUNS, targetMsPerRun: RUN_MS }, machine: machineInfo(), git: gitInfo(),
+    parsers: [...parsers, ...extra].map(({ id, label, source, info }) => ({ id, label, source, info: !!info })),
+    skipped: undici.bytes ? {} : { 'llhttp-undici': undici.reason },
+    workloads: [],
+  };
+
+  // Identical outputs first.
+  for (const w of WORKLOADS) {
+    const reference = JSON.stringify(outputsOf(parsers[1].make, w.input));
+    const refSplit = JSON.stringify(outputsSplit(parsers[1].make, w.input));
+    if (JSON.parse(reference).length !== 3 * w.requests) throw new Error(`${w.id}: native parser produced ${JSON.parse(reference).length} requests`);
+    for (const p of parsers) {
+      const got = JSON.stringify(outputsOf(p.make, w.input));
+      if (got !== reference) throw new Error(`${w.id}: ${p.id} output differs from llhttp native:\n${got.slice(0, 600)}\nvs\n${reference.slice(0, 600)}`);
+      const split = JSON.stringify(outputsSplit(p.make, w.input));
+      if (split !== refSplit) throw new Error(`${w.id}: ${p.id} output on split input differs from llhttp native`);
+    }
+    progress(`parser: ${w.id}: outputs identical across ${parsers.map((p) => p.id).join(', ')} (${w.requests} request(s), ${w.input.length} bytes)`);
+  }
+
+  const all = [...parsers, ...extra];
+  for (const w of WORKLOADS) {
+    const instances = all.map((p) => ({ p, parser: p.make(consume), secs: [], iterations: 0 }));
+    // Calibrate (also warms up): iterations that take about RUN_MS.
+    for (const it of instances) {
+      let n = 100;
+      for (;;) {
+        const s = timeRun(it.parser, w.input, n);
+        if (s * 1000 >= RUN_MS / 4) { it.iterations = Math.max(1, Math.round(n * (RUN_MS / 1000) / s)); break; }
+        n *= 4;
+      }
+    }
+    for (let run = 0; run < RUNS; run++) {
+      for (const it of instances) {
+        progress(`parser: ${w.id} · run ${run + 1}/${RUNS} · ${it.p.id}`);
+        it.secs.push(timeRun(it.parser, w.input, it.iterations));
+      }
+    }
+    const entry = { id: w.id, title: w.title, bytes: w.input.length, requestsPerExecute: w.requests, parsers: {} };
+    for (const it of instances) {
+      const rates = it.secs.map((s) => (it.iterations * w.requests) / s);
+      const mbs = it.secs.map((s) => (it.iterations * w.input.length) / s / 1e6);
+      entry.parsers[it.p.id] = { iterations: it.iterations, medianReqPerSec: median(rates), medianMBPerSec: median(mbs), nsPerRequest: 1e9 / median(rates), runsReqPerSec: rates };
+    }
+    const base = entry.parsers['llhttp-native'].medianReqPerSec;
+    for (const r of Object.values(entry.parsers)) r.ratioNative = r.medianReqPerSec / base;
+    results.workloads.push(entry);
+  }
+  progressDone();
+  results.sink = sink;
+  const get = results.workloads.find((w) => w.id === 'get').parsers.wasgi.ratioNative;
+  results.targets = [{ name: 'parser GET: wasgi / llhttp native', value: get, goal: 1.5, holds: get >= 1.5 }];
+
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const json = JSON.stringify(results, null, 2);
+  const dated = path.join(RESULTS_DIR, `parser-${stamp()}.json`);
+  writeFileSync(dated, json);
+  writeFileSync(path.join(RESULTS_DIR, 'parser-latest.json'), json);
+  process.stdout.write(parserMarkdown(results));
+  process.stdout.write(`\nwrote ${path.relative(ROOT, dated)} and parser-latest.json\n`);
+}
+
+main().catch((e) => { progressDone(); console.error(e); process.exit(1); });
