@@ -78,7 +78,8 @@ export function configure(conns: i32, requestLine: i32, fields: i32, fieldSize: 
   // A head may start anywhere below COMPACT_AT and must still fit whole.
   windowSize = <i32>align(<usize>(head + COMPACT_AT), 4096);
   recordSize = align(<usize>(REC_FIELDS + fields * FIELD_WORDS) << 2, 64);
-  slotSize = recordSize + <usize>windowSize;
+  // Whole pages per slot: an idle connection then touches one page (its record and first bytes).
+  slotSize = align(recordSize + <usize>windowSize, 4096);
   // Each connection's event handling emits at most a few actions; size for all at once.
   actionCapacity = (eventCapacity + conns) * 6;
 
