@@ -2,49 +2,23 @@
 // a poll; register/modify/unregister, getKey/getMap, and Python's errors for misuse.
 
 import net from 'node:net';
-import { once } from 'node:events';
 import { constants } from 'node:os';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { listener, peer, peers, track, useSockets } from './helpers/sockets.js';
 import {
   BaseSelector, DefaultSelector, EVENT_READ, EVENT_WRITE, KeyError, RuntimeError, SelectorKey, ValueError,
 } from '../src/selectors.js';
 import { HIGH_WATER, OSError, Socket, socket } from '../src/socket.js';
 
-const cleanup: { close(): void }[] = [];
-const peers: net.Socket[] = [];
-
-afterEach(() => {
-  for (const c of cleanup.splice(0)) c.close();
-  for (const p of peers.splice(0)) p.destroy();
-});
-
-function track<T extends { close(): void }>(c: T): T {
-  cleanup.push(c);
-  return c;
-}
+useSockets();
 
 function selector<T = unknown>(): DefaultSelector<T> {
   return track(new DefaultSelector<T>());
 }
 
-async function listener(): Promise<[Socket, number]> {
-  const s = track(socket());
-  s.bind(['127.0.0.1', 0]);
-  await s.listen();
-  s.setblocking(false);
-  return [s, s.getsockname()[1]];
-}
-
-async function peer(port: number): Promise<net.Socket> {
-  const p = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-  peers.push(p);
-  await once(p, 'connect');
-  return p;
-}
-
 /** A non-blocking wasgi socket accepted from a plain Node client. */
 async function pair(): Promise<[Socket, net.Socket]> {
-  const [s, port] = await listener();
+  const [s, port] = await listener(false);
   const client = await peer(port);
   const [conn] = await (async () => {
     for (;;) {
@@ -67,7 +41,7 @@ function fds(ready: [SelectorKey, number][]): [number, number][] {
 
 describe('select()', () => {
   it('resolves at once when something is ready', async () => {
-    const [s, port] = await listener();
+    const [s, port] = await listener(false);
     await peer(port);
     await tick();
     const sel = selector<string>();
@@ -84,7 +58,7 @@ describe('select()', () => {
   });
 
   it('waits, and resolves as soon as a socket becomes ready', async () => {
-    const [s, port] = await listener();
+    const [s, port] = await listener(false);
     const sel = selector();
     sel.register(s, EVENT_READ);
     let settled = false;
@@ -96,7 +70,7 @@ describe('select()', () => {
   });
 
   it('resolves [] after the timeout (seconds) when nothing is ready', async () => {
-    const [s] = await listener();
+    const [s] = await listener(false);
     const sel = selector();
     sel.register(s, EVENT_READ);
     const t0 = performance.now();
@@ -226,7 +200,7 @@ describe('select()', () => {
 
 describe('keys', () => {
   it('register returns a frozen SelectorKey', async () => {
-    const [s] = await listener();
+    const [s] = await listener(false);
     const sel = selector<{ n: number }>();
     const data = { n: 1 };
     const key = sel.register(s, EVENT_READ, data);
@@ -274,7 +248,7 @@ describe('keys', () => {
   });
 
   it('getKey and getMap look up by socket or by file number', async () => {
-    const [s] = await listener();
+    const [s] = await listener(false);
     const [conn] = await pair();
     const sel = selector<string>();
     const k1 = sel.register(s, EVENT_READ, 'listener');
@@ -309,7 +283,7 @@ describe('keys', () => {
       getMap() { return this.inner.getMap(); }
       override close() { this.inner.close(); }
     }
-    const [s] = await listener();
+    const [s] = await listener(false);
     const w = track(new Wrapped());
     w.register(s, EVENT_READ, 'a');
     expect(w.modify(s, EVENT_WRITE | EVENT_READ, 'b').data).toBe('b');
@@ -322,7 +296,7 @@ describe('keys', () => {
 
 describe('misuse raises what Python raises', () => {
   it('registering twice: KeyError "... (FD n) is already registered"', async () => {
-    const [s] = await listener();
+    const [s] = await listener(false);
     const sel = selector();
     sel.register(s, EVENT_READ);
     expect(() => sel.register(s, EVENT_WRITE)).toThrow(new KeyError(`${s} (FD ${s.fileno()}) is already registered`));
@@ -330,7 +304,7 @@ describe('misuse raises what Python raises', () => {
   });
 
   it('unknown object: unregister, modify and getKey raise KeyError', async () => {
-    const [s] = await listener();
+    const [s] = await listener(false);
     const sel = selector();
     expect(() => sel.unregister(s)).toThrow(new KeyError(`${s} is not registered`));
     expect(() => sel.modify(s, EVENT_READ)).toThrow(new KeyError(`${s} is not registered`));
@@ -338,7 +312,7 @@ describe('misuse raises what Python raises', () => {
   });
 
   it('bad event masks: ValueError "Invalid events: ..."', async () => {
-    const [s] = await listener();
+    const [s] = await listener(false);
     const sel = selector();
     for (const events of [0, 4, 8 | EVENT_READ, 1.5, -1]) {
       expect(() => sel.register(s, events)).toThrow(new ValueError(`Invalid events: ${events}`));
@@ -368,7 +342,7 @@ describe('misuse raises what Python raises', () => {
   });
 
   it('a closed selector: register/modify/select raise ValueError, getKey/getMap RuntimeError', async () => {
-    const [s] = await listener();
+    const [s] = await listener(false);
     const sel = new DefaultSelector();
     sel.register(s, EVENT_READ);
     sel.close();
@@ -383,7 +357,7 @@ describe('misuse raises what Python raises', () => {
   });
 
   it('closing a selector resolves its waiting select() with []', async () => {
-    const [s] = await listener();
+    const [s] = await listener(false);
     const sel = new DefaultSelector();
     sel.register(s, EVENT_READ);
     const pending = sel.select();
@@ -392,7 +366,7 @@ describe('misuse raises what Python raises', () => {
   });
 
   it('a second select() while one waits: RuntimeError', async () => {
-    const [s] = await listener();
+    const [s] = await listener(false);
     const sel = selector();
     sel.register(s, EVENT_READ);
     const pending = sel.select(0.05);

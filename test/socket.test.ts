@@ -4,40 +4,15 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { constants } from 'node:os';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { listener, peer, peers, track, useSockets } from './helpers/sockets.js';
 import {
   AF_INET, AF_INET6, SOCK_STREAM, HIGH_WATER, BlockingIOError, BrokenPipeError, ConnectionError, ConnectionRefusedError,
   ConnectionResetError, OSError, Socket, ValueError, socket, type Address,
 } from '../src/socket.js';
 
 const E = constants.errno;
-const open: { close(): void }[] = [];
-const peers: net.Socket[] = [];
-
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  for (const p of peers.splice(0)) p.destroy();
-});
-
-function track<T extends { close(): void }>(s: T): T {
-  open.push(s);
-  return s;
-}
-
-async function listener(): Promise<[Socket, number]> {
-  const s = track(socket());
-  s.bind(['127.0.0.1', 0]);
-  await s.listen();
-  return [s, s.getsockname()[1]];
-}
-
-/** A plain Node client (the other end, independent of wasgi). */
-async function peer(port: number): Promise<net.Socket> {
-  const p = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-  peers.push(p);
-  await once(p, 'connect');
-  return p;
-}
+useSockets();
 
 /** A connected pair: a wasgi socket accepted from a plain Node client. */
 async function accepted(): Promise<[Socket, net.Socket]> {
