@@ -625,26 +625,14 @@ describe('request bodies', () => {
     return [`${a.length},${b.length},${c.length},${d.length}`];
   };
 
-  it('gives an empty wsgi.input to a request without a body (GET)', async () => {
+  it.each([
+    ['a request without a body (GET)', GET()],
+    ['a request with Content-Length: 0', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n'],
+    ['a chunked request with no data', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+  ])('gives an empty wsgi.input to %s', async (_what, request) => {
     const { port } = await start(readsEmpty);
     const client = await RawClient.connect(port);
-    await client.write(GET());
-    const [r] = await client.next(1, { timeoutMs: 2000 });
-    expect(r.text).toBe('0,0,0,0');
-  });
-
-  it('gives an empty wsgi.input to a request with Content-Length: 0', async () => {
-    const { port } = await start(readsEmpty);
-    const client = await RawClient.connect(port);
-    await client.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
-    const [r] = await client.next(1, { timeoutMs: 2000 });
-    expect(r.text).toBe('0,0,0,0');
-  });
-
-  it('gives an empty wsgi.input to a chunked request with no data', async () => {
-    const { port } = await start(readsEmpty);
-    const client = await RawClient.connect(port);
-    await client.write('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+    await client.write(request);
     const [r] = await client.next(1, { timeoutMs: 2000 });
     expect(r.text).toBe('0,0,0,0');
   });
