@@ -1,13 +1,14 @@
 // The core's ABI: the only functions a host calls. Everything else crosses in shared memory:
 // events and actions (queue.ts), the request record (layout.ts), scratch areas for the response
-// head. A host calls init once, then run(n) after writing n events.
+// head. A host calls init once, then run(n) after writing n events; the next batch starts after
+// the carriedEvents() the core queued itself.
 
 import * as L from "./layout";
 import * as Q from "./queue";
 import { initChars } from "./chars";
 import { initNames, nameOf, NAME_COUNT } from "./fieldnames";
 import { errorStatus as statusOfError, errorReason, ERROR_COUNT } from "./errors";
-import { initConnections, openConnection as open, run as runLoop, openCount, makeRaw, consume, readAddress } from "./loop";
+import { initConnections, openConnection as open, run as runLoop, openCount, carriedCount, makeRaw, consume, readAddress } from "./loop";
 import { serializeHead as head, serializeError, responseMode, responseLength, responseStatus, INDEX_BYTES } from "./response";
 import { percentDecode } from "./parser";
 import { putString } from "./chars";
@@ -29,6 +30,8 @@ export function init(maxConnections: i32, limitRequestLine: i32, limitRequestFie
 export function openConnection(now: f64): i32 { return open(now); }
 export function connections(): i32 { return openCount; }
 export function run(eventCount: i32, now: f64): i32 { return runLoop(eventCount, now); }
+/** Events the last run left at the front of the event queue for the next run. */
+export function carriedEvents(): i32 { return carriedCount; }
 
 /** Deadlines in milliseconds: a whole head, an idle keep-alive connection, a stalled body. */
 export function setTimeouts(header: f64, keepAlive: f64, body: f64): void { setDeadlines(header, keepAlive, body); }

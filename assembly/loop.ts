@@ -15,6 +15,8 @@ let runNumber = 1;
 let touchedCount = 0;
 let freeCount = 0;
 export let openCount = 0;
+/** Events this run queued for the next one, at the front of the event queue (see compact). */
+export let carriedCount = 0;
 
 export function initConnections(): void {
   // Free list as a stack, lowest id on top.
@@ -61,6 +63,7 @@ export function run(count: i32, now: f64): i32 {
   T.setNow(now);
   runNumber++;
   touchedCount = 0;
+  carriedCount = 0;
   const events = L.eventsBase;
   let tick = false;
   let drain = false;
@@ -184,7 +187,12 @@ function compact(conn: i32, win: usize): void {
     const idle = state == HEAD || state == WAIT;
     if (idle && pos < L.COMPACT_AT && !full) return;
   } else {
-    if (get(conn, EMIT_RUN) == runNumber) return;
+    if (get(conn, EMIT_RUN) == runNumber) {
+      // A full window stays stopped until its bytes move: step it again in the next run, once
+      // the host has copied this run's spans. The event is the core's own, so every host gets it.
+      if (full) carry(conn);
+      return;
+    }
     if (pos < L.COMPACT_AT && !full) return;
     memory.copy(win, win + pos, fill - pos);
   }
@@ -197,6 +205,13 @@ function compact(conn: i32, win: usize): void {
   }
   if (full) set(conn, CONN_FLAGS, flags & ~C_FULL);
   Q.emit(Q.ACT_REARM, conn, fill - pos, full ? 1 : 0);
+}
+
+function carry(conn: i32): void {
+  const e = L.eventsBase + <usize>(carriedCount++) * 12;
+  store<i32>(e, Q.EV_READ);
+  store<i32>(e, conn, 4);
+  store<i32>(e, get(conn, FILL), 8);
 }
 
 /** Steps one connection's state machine as far as the bytes in its window allow. */

@@ -15,7 +15,7 @@
 
 import * as L from "./layout";
 import * as Q from "./queue";
-import { init, openConnection, run } from "./index";
+import { init, openConnection, run, carriedEvents } from "./index";
 import { get, FILL, POS, HEAD_START } from "./conn";
 import { percentDecode } from "./parser";
 import { errorStatus, errorReason } from "./errors";
@@ -149,13 +149,7 @@ export function fed(n: i32): void {
   readOffset += n;
   push(Q.EV_READ, readOffset);
   runAll();
-  if (!closed && readOffset == L.windowSize) {
-    // A full window the core did not compact in that run (it had handed out spans from it):
-    // one more run with the same fill lets it move the bytes down.
-    push(Q.EV_READ, readOffset);
-    runAll();
-    if (!closed && readOffset == L.windowSize) unreachable();
-  }
+  if (!closed && readOffset == L.windowSize) unreachable();
 }
 
 /** Copies `len` bytes from `src` in as many reads as the window takes. */
@@ -291,6 +285,7 @@ function runAll(): void {
     const count = eventCount;
     eventCount = 0;
     const n = run(count, 0);
+    eventCount = carriedEvents();
     for (let i = 0; i < n && !closed; i++) {
       const a = L.actionsBase + (<usize>i << 4);
       const type = load<i32>(a);

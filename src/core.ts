@@ -73,6 +73,7 @@ interface CoreExports {
   openConnection(now: number): number;
   connections(): number;
   run(events: number, now: number): number;
+  carriedEvents(): number;
   setTimeouts(header: number, keepAlive: number, body: number): void;
   setRaw(conn: number): void;
   consumeRaw(conn: number, n: number): number;
@@ -276,11 +277,14 @@ export class Core {
     this.words[this.events + index * 3 + 2] = arg;
   }
 
-  /** Hands every queued event to the core; returns how many actions it wrote. */
+  /**
+   * Hands every queued event to the core; returns how many actions it wrote. The core may queue
+   * events for its own next run (a full window it could not compact yet): run while eventCount > 0.
+   */
   run(): number {
-    const n = this.eventCount;
-    this.eventCount = 0;
-    return this.x.run(n, performance.now());
+    const actions = this.x.run(this.eventCount, performance.now());
+    this.eventCount = this.x.carriedEvents();
+    return actions;
   }
 
   actionWord(index: number, word: number): number {

@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { parseRequests } from './helpers/parse.js';
+import { Core } from '../src/core.js';
 import { invalidCases, validCases, type InvalidCase, type ValidCase } from './parser.cases.js';
 import { prng } from '../fuzz/mutate.mjs';
 
@@ -111,5 +112,36 @@ describe('invalid requests', () => {
     it.each(invalidRows)('%s', (_name, c) => {
       expectInvalid(c, everyByte(c.input));
     }, TIMEOUT_MS);
+  });
+});
+
+describe('a window filled to its last byte', () => {
+  // A chunked body whose framing straddles the end of a full window: the decoded bytes handed
+  // out in that run pin the window until the host copied them, and the core must still move the
+  // partial line down and resume reading (a stalled upload otherwise).
+  const windowSize = new Core({ maxConnections: 1 }).windowSize;
+  const head = 'POST /upload HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\n\r\n';
+  const second = 'b'.repeat(0x1234);
+  const framing = '\r\n1234;name=value\r\n';
+  const trailer = '\r\n0\r\nX-Checksum: 1\r\n\r\n';
+
+  it.each([...Array(framing.length).keys()].map((k) => [k]))('with %i framing bytes inside it', (k) => {
+    const firstSize = windowSize - head.length - 6 - k; // "xxxx\r\n" then the data, then k bytes of framing
+    const first = 'a'.repeat(firstSize);
+    const input = head + firstSize.toString(16).padStart(4, '0') + '\r\n' + first + framing + second + trailer + 'GET /next HTTP/1.1\r\nHost: example.com\r\n\r\n';
+    const { requests, error } = parseRequests(input);
+    expect(error).toBeUndefined();
+    expect(requests.map((r) => r.path)).toEqual(['/upload', '/next']);
+    expect(requests[0].body).toBe(first + second);
+  });
+
+  it.each([...Array(trailer.length - 2).keys()].map((k) => [k + 2]))('with %i bytes of the last chunk and trailers inside it', (k) => {
+    const firstSize = windowSize - head.length - 6 - k;
+    const first = 'a'.repeat(firstSize);
+    const input = head + firstSize.toString(16).padStart(4, '0') + '\r\n' + first + trailer + 'GET /next HTTP/1.1\r\nHost: example.com\r\n\r\n';
+    const { requests, error } = parseRequests(input);
+    expect(error).toBeUndefined();
+    expect(requests.map((r) => r.path)).toEqual(['/upload', '/next']);
+    expect(requests[0].body).toBe(first);
   });
 });
