@@ -2,7 +2,8 @@
 // in place: data bytes move down over the chunk framing, so the decoded body is one contiguous
 // span [SPAN, WR) of the window that the host copies out once.
 
-import { is, HEX, TCHAR, CR, LF, SP, HTAB, hexValue } from "./chars";
+import { is, HEX, CR, LF, SP, HTAB, hexValue } from "./chars";
+import { findNonToken } from "./scan";
 import * as E from "./errors";
 import * as L from "./layout";
 import { get, set, get64, set64, FILL, POS, WR, BODY_MODE, CHUNK_STATE, REMAIN, BODY_TOTAL, TRAILERS,
@@ -96,7 +97,7 @@ function chunkSizeLine(conn: i32, p: usize, end: usize): i32 {
     if (p == end || load<u8>(p) != 0x3b) return p == start + digits ? E.E_CHUNK_SIZE : E.E_CHUNK_EXTENSION;
     p = skipBWS(p + 1, end);
     const name = p;
-    while (p < end && is(load<u8>(p), TCHAR)) p++;
+    p = findNonToken(p, end);
     if (p == name) return E.E_CHUNK_EXTENSION;
     const afterName = p;
     p = skipBWS(p, end);
@@ -107,7 +108,7 @@ function chunkSizeLine(conn: i32, p: usize, end: usize): i32 {
         if (p == 0) return E.E_CHUNK_EXTENSION;
       } else {
         const value = p;
-        while (p < end && is(load<u8>(p), TCHAR)) p++;
+        p = findNonToken(p, end);
         if (p == value) return E.E_CHUNK_EXTENSION;
       }
     } else {

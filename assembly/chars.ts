@@ -1,8 +1,6 @@
 // Byte classes for the request grammar (RFC 9110 §5.6, RFC 9112 §3), one table lookup per byte.
+// Tokens, field values and request-targets are scanned sixteen bytes at a time instead (scan.ts).
 
-export const TCHAR: u8 = 1;      // token characters
-export const FVALUE: u8 = 2;     // field-value bytes: HTAB, SP, VCHAR, obs-text
-export const TARGET: u8 = 4;     // request-target bytes: VCHAR (0x21-0x7E)
 export const HEX: u8 = 8;
 export const DIGIT: u8 = 16;
 export const SCHEME: u8 = 32;    // ALPHA / DIGIT / "+" / "-" / "."
@@ -24,18 +22,13 @@ function markEach(chars: string, cls: u8): void {
 }
 
 export function initChars(): void {
-  mark(0x30, 0x39, TCHAR | HEX | DIGIT | SCHEME | HOSTCHAR);
-  mark(0x41, 0x5a, TCHAR | SCHEME | HOSTCHAR);
-  mark(0x61, 0x7a, TCHAR | SCHEME | HOSTCHAR);
+  mark(0x30, 0x39, HEX | DIGIT | SCHEME | HOSTCHAR);
+  mark(0x41, 0x5a, SCHEME | HOSTCHAR);
+  mark(0x61, 0x7a, SCHEME | HOSTCHAR);
   mark(0x41, 0x46, HEX);
   mark(0x61, 0x66, HEX);
-  markEach("!#$%&'*+-.^_`|~", TCHAR);
   markEach("+-.", SCHEME);
   markEach("-._~!$&'()*+,;=%:[]", HOSTCHAR);
-  mark(0x21, 0x7e, FVALUE | TARGET);
-  mark(0x80, 0xff, FVALUE);
-  mark(HTAB, HTAB, FVALUE);
-  mark(SP, SP, FVALUE);
 }
 
 // @ts-ignore: decorator

@@ -44,7 +44,8 @@ export const REC_PATH = 5;
 export const REC_QUERY = 7;
 export const REC_FIELD_COUNT = 9;
 export const REC_CONTENT_LENGTH = 10; // as written by the client; the host takes the string
-export const REC_FIELDS = 12;    // per field: id, name offset, name length, value offset, value length
+export const REC_HEAD = 12;      // the whole head: the host copies it out once and slices the rest
+export const REC_FIELDS = 14;    // per field: id, name offset, name length, value offset, value length
 export const FIELD_WORDS = 5;
 export let recordSize: usize = 0;
 

@@ -3,10 +3,11 @@
 // single pass of named steps that write the request record. Strict by default: anything on which
 // two parsers could disagree is an error with its own code.
 
-import { is, lower, equals, equalsLower, hexValue, TCHAR, FVALUE, TARGET, HEX, DIGIT, SCHEME, HOSTCHAR, CR, LF, SP, HTAB } from "./chars";
+import { is, lower, equals, equalsLower, hexValue, HEX, DIGIT, SCHEME, HOSTCHAR, CR, LF, SP, HTAB } from "./chars";
 import * as E from "./errors";
 import * as L from "./layout";
 import { get, set, set64, FILL, SCAN, LINE_START, LINES, HEAD_START, FLAGS, BODY_MODE, REMAIN, BODY_LENGTH, BODY_CHUNKED, POS } from "./conn";
+import { findByte, findNonToken, findNonValue, findNonVisible, lineFeeds } from "./scan";
 import { internName, N_HOST, N_CONTENT_LENGTH, N_TRANSFER_ENCODING, N_CONNECTION, N_EXPECT } from "./fieldnames";
 
 /** Result of scanHead when the head is not complete yet. */
@@ -22,28 +23,34 @@ export function scanHead(conn: i32, win: usize): i32 {
   let lineStart = get(conn, LINE_START);
   let lines = get(conn, LINES);
   while (i < fill) {
-    if (load<u8>(win + i) != LF) { i++; continue; }
-    if (i == lineStart || load<u8>(win + i - 1) != CR) return -E.E_BARE_LF;
-    const len = i - 1 - lineStart;
-    if (len == 0) {
-      if (lines > 0) {
-        if (i + 1 - get(conn, HEAD_START) > L.limitRequestHead) return -E.E_HEAD_TOO_LARGE;
-        set(conn, SCAN, i + 1);
-        return i + 1;
+    // The line feeds among the next 16 bytes, then each line they end.
+    let feeds = lineFeeds(win + i);
+    if (fill - i < 16) feeds &= (1 << (fill - i)) - 1;
+    while (feeds != 0) {
+      const lf = i + ctz(feeds);
+      feeds &= feeds - 1;
+      if (lf == lineStart || load<u8>(win + lf - 1) != CR) return -E.E_BARE_LF;
+      const len = lf - 1 - lineStart;
+      if (len == 0) {
+        if (lines > 0) {
+          if (lf + 1 - get(conn, HEAD_START) > L.limitRequestHead) return -E.E_HEAD_TOO_LARGE;
+          set(conn, SCAN, lf + 1);
+          return lf + 1;
+        }
+        // Empty lines before the request line are skipped (RFC 9112 §2.2).
+        set(conn, HEAD_START, lf + 1);
+        set(conn, POS, lf + 1);
+      } else if (lines == 0) {
+        if (len > L.limitRequestLine) return -E.E_REQUEST_LINE_TOO_LONG;
+        lines = 1;
+      } else {
+        if (len > L.limitRequestFieldSize) return -E.E_FIELD_TOO_LONG;
+        if (lines > L.limitRequestFields) return -E.E_TOO_MANY_FIELDS;
+        lines++;
       }
-      // Empty lines before the request line are skipped (RFC 9112 §2.2).
-      set(conn, HEAD_START, i + 1);
-      set(conn, POS, i + 1);
-    } else if (lines == 0) {
-      if (len > L.limitRequestLine) return -E.E_REQUEST_LINE_TOO_LONG;
-      lines = 1;
-    } else {
-      if (len > L.limitRequestFieldSize) return -E.E_FIELD_TOO_LONG;
-      if (lines > L.limitRequestFields) return -E.E_TOO_MANY_FIELDS;
-      lines++;
+      lineStart = lf + 1;
     }
-    lineStart = i + 1;
-    i++;
+    i = min(i + 16, fill);
   }
   set(conn, SCAN, i);
   set(conn, LINE_START, lineStart);
@@ -70,7 +77,7 @@ export function parseFieldLine(p: usize, end: usize): i32 {
   let c = <u32>load<u8>(p);
   if (c == SP || c == HTAB) return E.E_OBS_FOLD;
   const name = p;
-  while (p < end && is(load<u8>(p), TCHAR)) p++;
+  p = findNonToken(p, end);
   if (p == end) return E.E_FIELD_NO_COLON;
   c = load<u8>(p);
   if (c != 0x3a) {
@@ -88,11 +95,8 @@ export function parseFieldLine(p: usize, end: usize): i32 {
   p++;
   while (p < end && (load<u8>(p) == SP || load<u8>(p) == HTAB)) p++;
   const value = p;
-  while (p < end) {
-    c = load<u8>(p);
-    if (!is(c, FVALUE)) return c == CR ? E.E_BARE_CR : E.E_FIELD_VALUE;
-    p++;
-  }
+  p = findNonValue(p, end);
+  if (p < end) return load<u8>(p) == CR ? E.E_BARE_CR : E.E_FIELD_VALUE;
   while (p > value && (load<u8>(p - 1) == SP || load<u8>(p - 1) == HTAB)) p--;
   fieldValue = value;
   fieldValueLen = <i32>(p - value);
@@ -102,8 +106,7 @@ export function parseFieldLine(p: usize, end: usize): i32 {
 /** Finds the next LF in [p, end); returns end when there is none. */
 // @ts-ignore: decorator
 @inline export function findLF(p: usize, end: usize): usize {
-  while (p < end && load<u8>(p) != LF) p++;
-  return p;
+  return findByte(p, end, <u8>LF);
 }
 
 const ROOT_PATH = memory.data<u8>([0x2f]);
@@ -129,11 +132,12 @@ export function parseHead(conn: i32, win: usize, headEnd: i32): i32 {
   const rec = L.recordOf(conn);
   let p = win + get(conn, HEAD_START);
   const end = win + headEnd;
+  setSpan(rec, L.REC_HEAD, p, <i32>(end - p));
   let flags: u32 = 0;
 
   // method SP
   const method = p;
-  while (is(load<u8>(p), TCHAR)) p++;
+  p = findNonToken(p, end);
   if (p == method) return load<u8>(p) == SP ? E.E_REQUEST_LINE : E.E_METHOD;
   if (load<u8>(p) != SP) return load<u8>(p) == CR ? E.E_REQUEST_LINE : E.E_METHOD;
   const methodLen = <i32>(p - method);
@@ -141,7 +145,7 @@ export function parseHead(conn: i32, win: usize, headEnd: i32): i32 {
 
   // request-target SP
   const target = p;
-  while (is(load<u8>(p), TARGET)) p++;
+  p = findNonVisible(p, end);
   if (p == target) return load<u8>(p) == SP ? E.E_REQUEST_LINE : E.E_TARGET;
   if (load<u8>(p) != SP) return load<u8>(p) == CR ? E.E_REQUEST_LINE : E.E_TARGET;
   const targetLen = <i32>(p - target);
@@ -358,18 +362,15 @@ function splitTarget(rec: usize, method: usize, methodLen: i32, t: usize, len: i
     if (p == authority || load<u8>(authority) == 0x3a || !validHost(authority, <i32>(p - authority))) return E.E_TARGET;
     path = p;
   }
-  let q = path;
-  while (q < end && load<u8>(q) != 0x3f) q++;
+  const q = findByte(path, end, 0x3f);
   if (q == path) setSpan(rec, L.REC_PATH, ROOT_PATH, 1);
   else setSpan(rec, L.REC_PATH, path, <i32>(q - path));
   if (q < end) setSpan(rec, L.REC_QUERY, q + 1, <i32>(end - q - 1));
   else setSpan(rec, L.REC_QUERY, end, 0);
   // Percent-encoding must be well formed; decoding waits until the host asks (decodePath).
-  for (let p = path; p < q; p++) {
-    if (load<u8>(p) == 0x25) {
-      if (p + 2 >= q || !is(load<u8>(p + 1), HEX) || !is(load<u8>(p + 2), HEX)) return E.E_PERCENT;
-      pathPercent = true;
-    }
+  for (let p = findByte(path, q, 0x25); p < q; p = findByte(p + 3, q, 0x25)) {
+    if (p + 2 >= q || !is(load<u8>(p + 1), HEX) || !is(load<u8>(p + 2), HEX)) return E.E_PERCENT;
+    pathPercent = true;
   }
   return E.OK;
 }

@@ -3,7 +3,8 @@
 // rules), decides framing and persistence from the request and the status, and writes the head
 // into scratchOut: status line, the application's fields, Date, Server, framing, Connection.
 
-import { is, TCHAR, FVALUE, DIGIT, putString, equals, equalsLower } from "./chars";
+import { is, DIGIT, putString, equals, equalsLower } from "./chars";
+import { findNonToken, findNonValue } from "./scan";
 import * as E from "./errors";
 import * as L from "./layout";
 import { get, set, FLAGS, HEAD_START, RESP_FLAGS, CONN_FLAGS, C_CLOSE_AFTER, RF_CLOSE } from "./conn";
@@ -74,7 +75,7 @@ export function serializeHead(conn: i32, count: i32, bodyLength: f64, now: u32):
       !is(load<u8>(status + 2), DIGIT) || load<u8>(status + 3) != 0x20) return -E.R_STATUS;
   const code = (<i32>load<u8>(status) - 0x30) * 100 + (<i32>load<u8>(status + 1) - 0x30) * 10 + (<i32>load<u8>(status + 2) - 0x30);
   if (code < 100) return -E.R_STATUS;
-  for (let i = 4; i < statusLen; i++) if (!is(load<u8>(status + i), FVALUE)) return -E.R_STATUS;
+  if (findNonValue(status + 4, status + statusLen) < status + statusLen) return -E.R_STATUS;
   if (!room(statusLen + 11)) return -E.R_HEAD_TOO_LARGE;
   out = putString(out, "HTTP/1.1 ");
   putBytes(status, statusLen);
@@ -91,8 +92,8 @@ export function serializeHead(conn: i32, count: i32, bodyLength: f64, now: u32):
     const value = text + load<u32>(w + 8);
     const valueLen = <i32>load<u32>(w + 12);
     if (nameLen == 0) return -E.R_FIELD_NAME;
-    for (let i = 0; i < nameLen; i++) if (!is(load<u8>(name + i), TCHAR)) return -E.R_FIELD_NAME;
-    for (let i = 0; i < valueLen; i++) if (!is(load<u8>(value + i), FVALUE)) return -E.R_FIELD_VALUE;
+    if (findNonToken(name, name + nameLen) < name + nameLen) return -E.R_FIELD_NAME;
+    if (findNonValue(value, value + valueLen) < value + valueLen) return -E.R_FIELD_VALUE;
     const id = internName(name, nameLen);
     if (id == N_CONNECTION) {
       // The server owns persistence; the application may only ask to close.

@@ -18,7 +18,7 @@ import { ROOT, RESULTS_DIR, envNumber, median, gitInfo, machineInfo, requireBuil
 import { parserMarkdown } from './lib/markdown.mjs';
 
 requireBuild();
-const { Core, F_HTTP11, F_HAS_BODY, REC_FLAGS, REC_METHOD, REC_TARGET, REC_FIELD_COUNT, REC_FIELDS, FIELD_WORDS } = await import('../dist/src/core.js');
+const { Core, F_HTTP11, F_HAS_BODY, REC_FLAGS, REC_HEAD, REC_METHOD, REC_TARGET, REC_FIELD_COUNT, REC_FIELDS, FIELD_WORDS } = await import('../dist/src/core.js');
 
 const require = createRequire(import.meta.url);
 const RUNS = Math.round(envNumber('BENCH_PARSER_RUNS', 9));
@@ -90,14 +90,17 @@ function wasgiParser(onRequest, { strings = true } = {}) {
     const flags = w[rec + REC_FLAGS];
     const count = w[rec + REC_FIELD_COUNT];
     if (!strings) return { method: '', target: '', version: '', headers: EMPTY_ARRAY, body: EMPTY, flags };
+    // As src/environ.ts: the head is copied out once; every string is a substring of it.
+    const base = w[rec + REC_HEAD];
+    const head = core.latin1(base, w[rec + REC_HEAD + 1]);
     const headers = new Array(count * 2);
     for (let i = 0, f = rec + REC_FIELDS; i < count; i++, f += FIELD_WORDS) {
-      headers[2 * i] = core.latin1(w[f + 1], w[f + 2]);
-      headers[2 * i + 1] = core.latin1(w[f + 3], w[f + 4]);
+      headers[2 * i] = head.substring(w[f + 1] - base, w[f + 1] - base + w[f + 2]);
+      headers[2 * i + 1] = head.substring(w[f + 3] - base, w[f + 3] - base + w[f + 4]);
     }
     return {
-      method: core.latin1(w[rec + REC_METHOD], w[rec + REC_METHOD + 1]),
-      target: core.latin1(w[rec + REC_TARGET], w[rec + REC_TARGET + 1]),
+      method: head.substring(0, w[rec + REC_METHOD + 1]),
+      target: head.substring(w[rec + REC_TARGET] - base, w[rec + REC_TARGET] - base + w[rec + REC_TARGET + 1]),
       version: flags & F_HTTP11 ? '1.1' : '1.0',
       headers,
       body: EMPTY,
@@ -105,10 +108,10 @@ function wasgiParser(onRequest, { strings = true } = {}) {
     };
   };
 
-  const runAll = () => {
+  // One clock reading per read, as the host takes one per flush.
+  const runAll = (now) => {
     while (core.eventCount > 0) {
-      core.refresh();
-      const n = core.run();
+      const n = core.run(now);
       for (let i = 0; i < n; i++) {
         const type = core.actionWord(i, 0);
         if (type === ACT_CALL_APP) {
@@ -142,7 +145,7 @@ function wasgiParser(onRequest, { strings = true } = {}) {
         at += n;
         readOffset += n;
         core.push(EV_READ, conn, readOffset);
-        runAll();
+        runAll(performance.now());
       }
     },
   };

@@ -217,7 +217,7 @@ export const DELIBERATE = [
     title: 'Chunk size of more than 16 hex digits (even with leading zeros): wasgi 400, llhttp accepts',
     rfc: 'RFC 9112 §7.1: recipients MUST anticipate large hexadecimal numerals and prevent overflow',
     when: { kind: 'w-rejects', stage: 'body', code: ['E_CHUNK_SIZE'] },
-    holds: ({ chunked }) => !!chunked && chunked.ok && chunked.sizes.some((n) => n > 16),
+    holds: ({ chunked }) => !!chunked && (chunked.sizes ?? []).some((n) => n > 16),
   },
   {
     id: 'limits',

@@ -74,7 +74,8 @@ export const validChunkExt = (s) => CHUNK_EXT.test(s);
 /**
  * RFC 9112 §7.1 chunked-body, read from `s` (latin-1) at `start`. Returns { ok: true, body, end,
  * sizes: hex digit counts, exts: extension strings, trailers: [name, value][] } or
- * { ok: false, why, at } where `why` names the rule broken, or { ok: false, why: 'incomplete' }.
+ * { ok: false, why, at } where `why` names the rule broken (with `sizes` for 'chunk-ext'), or
+ * { ok: false, why: 'incomplete' }.
  */
 export function readChunked(s, start) {
   let p = start;
@@ -90,8 +91,9 @@ export function readChunked(s, start) {
     if (line.includes('\r')) return { ok: false, why: 'bare-cr', at: p + line.indexOf('\r') };
     const m = /^([0-9A-Fa-f]+)(.*)$/.exec(line);
     if (!m) return { ok: false, why: 'chunk-size', at: p };
-    if (!validChunkExt(m[2])) return { ok: false, why: 'chunk-ext', at: p };
     sizes.push(m[1].length);
+    // sizes go with the failure too: a size line can break both rules, and wasgi checks digits first
+    if (!validChunkExt(m[2])) return { ok: false, why: 'chunk-ext', at: p, sizes };
     exts.push(m[2]);
     const size = parseInt(m[1], 16);
     p = eol + 2;

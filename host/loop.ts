@@ -63,11 +63,11 @@ export class CoreLoop {
     this.flushScheduled = false;
     this.flushing = true;
     const core = this.core;
+    const now = performance.now();
     try {
       while (core.eventCount > 0) {
         this.batch++;
-        core.refresh();
-        const count = core.run();
+        const count = core.run(now);
         for (let i = 0; i < count; i++) this.handler.act(i);
         this.handler.afterActions();
       }

@@ -55,7 +55,8 @@ export const REC_PATH = 5;
 export const REC_QUERY = 7;
 export const REC_FIELD_COUNT = 9;
 export const REC_CONTENT_LENGTH = 10;
-export const REC_FIELDS = 12;
+export const REC_HEAD = 12;
+export const REC_FIELDS = 14;
 export const FIELD_WORDS = 5;
 
 // Response framing modes (assembly/response.ts MODE_*).
@@ -159,9 +160,10 @@ export class Core {
   readonly ACT_READABLE: number;
 
   private readonly x: CoreExports;
-  private buffer!: ArrayBuffer;
-  bytes!: Buffer;
-  words!: Uint32Array;
+  /** The core's memory. It is laid out once in init() and never grows after, so views stay valid. */
+  readonly memory: ArrayBuffer;
+  readonly bytes: Buffer;
+  readonly words: Uint32Array;
   private readonly events: number;
   private readonly actions: number;
   private readonly scratchIn: number;
@@ -182,7 +184,9 @@ export class Core {
       if (!(l[name] > 0)) throw new RangeError(`wasgi: ${name} must be a positive number of milliseconds, got ${l[name]}`);
     }
     this.x.setTimeouts(l.headerTimeout, l.keepAliveTimeout, l.bodyTimeout);
-    this.refresh();
+    this.memory = this.x.memory.buffer;
+    this.bytes = Buffer.from(this.memory);
+    this.words = new Uint32Array(this.memory);
     this.windowSize = this.x.windowSize();
     this.eventCapacity = this.x.eventCapacity();
     this.events = this.x.eventsAddress() >>> 2;
@@ -204,19 +208,6 @@ export class Core {
       this.errorReasons.push(this.scratchText(this.x.errorText(code)));
       this.errorStatuses.push(this.x.errorStatus(code));
     }
-  }
-
-  /** Growing memory detaches views; re-create them when the buffer changed. */
-  refresh(): void {
-    const buffer = this.x.memory.buffer;
-    if (buffer === this.buffer) return;
-    this.buffer = buffer;
-    this.bytes = Buffer.from(buffer);
-    this.words = new Uint32Array(buffer);
-  }
-
-  get memory(): ArrayBuffer {
-    return this.buffer;
   }
 
   private scratchText(length: number): string {
@@ -280,9 +271,10 @@ export class Core {
   /**
    * Hands every queued event to the core; returns how many actions it wrote. The core may queue
    * events for its own next run (a full window it could not compact yet): run while eventCount > 0.
+   * `now` is the monotonic clock in ms; events handled together may share one reading.
    */
-  run(): number {
-    const actions = this.x.run(this.eventCount, performance.now());
+  run(now = performance.now()): number {
+    const actions = this.x.run(this.eventCount, now);
     this.eventCount = this.x.carriedEvents();
     return actions;
   }

@@ -50,7 +50,6 @@ export function parseRequests(input: string, splitAt: number[] = [], limits?: Pa
 
   const runAll = (): void => {
     while (core.eventCount > 0 && !result.closed) {
-      core.refresh();
       const n = core.run();
       for (let i = 0; i < n; i++) {
         const type = core.actionWord(i, 0);
