@@ -171,6 +171,7 @@ export class Core {
   private readonly text: number;
   private readonly textSize: number;
   eventCount = 0;
+  private readonly lastHead = new LastHead();
 
   constructor(limits: Partial<Limits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -289,6 +290,20 @@ export class Core {
 
   /** Validates and serializes a response head; throws ResponseError for a bad status or header. */
   serializeHead(conn: number, status: string, headers: HeaderList, bodyLength: number, now: number): Head {
+    // Applications mostly answer with the same status and headers: those strings are still in
+    // scratchIn from the last head, so only a changed head is written again.
+    if (!this.lastHead.matches(status, headers)) this.writeHeadText(status, headers);
+    const length = this.x.serializeHead(conn, headers.length, bodyLength, now);
+    if (length < 0) {
+      const code = -length;
+      throw new ResponseError(code, `${this.errorReasons[code]}: status ${JSON.stringify(status)}, headers ${JSON.stringify(headers)}`);
+    }
+    return { bytes: this.copyOut(length), mode: this.x.lastResponseMode(), length: this.x.lastResponseLength() };
+  }
+
+  /** Puts the status and header strings in scratchIn: an index of spans, then latin-1 text. */
+  private writeHeadText(status: string, headers: HeaderList): void {
+    this.lastHead.forget();
     const index = this.scratchIn >>> 2;
     const words = this.words;
     let offset = 0;
@@ -313,12 +328,7 @@ export class Core {
       words[w + 2] = put(field[1], `value of header ${JSON.stringify(field[0])}`);
       words[w + 3] = field[1].length;
     }
-    const length = this.x.serializeHead(conn, headers.length, bodyLength, now);
-    if (length < 0) {
-      const code = -length;
-      throw new ResponseError(code, `${this.errorReasons[code]}: status ${JSON.stringify(status)}, headers ${JSON.stringify(headers)}`);
-    }
-    return { bytes: this.copyOut(length), mode: this.x.lastResponseMode(), length: this.x.lastResponseLength() };
+    this.lastHead.remember(status, headers);
   }
 
   /** A complete error response for `code` (closes the connection). */
@@ -330,6 +340,33 @@ export class Core {
     const out = Buffer.allocUnsafe(length);
     this.bytes.copy(out, 0, this.scratchOut, this.scratchOut + length);
     return out;
+  }
+}
+
+/** The strings of the last head written to scratchIn, to recognise a head that is the same again. */
+class LastHead {
+  private status: string | null = null;
+  private strings: string[] = [];
+
+  matches(status: string, headers: HeaderList): boolean {
+    if (status !== this.status || headers.length * 2 !== this.strings.length) return false;
+    const strings = this.strings;
+    for (let i = 0; i < headers.length; i++) {
+      const field = headers[i];
+      // Equal strings only: anything else (a non-array, a number) takes the validating path.
+      if (!Array.isArray(field) || field.length !== 2 || field[0] !== strings[2 * i] || field[1] !== strings[2 * i + 1]) return false;
+    }
+    return true;
+  }
+
+  remember(status: string, headers: HeaderList): void {
+    this.status = status;
+    this.strings = headers.flat();
+  }
+
+  forget(): void {
+    this.status = null;
+    this.strings = [];
   }
 }
 
