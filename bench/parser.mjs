@@ -3,6 +3,9 @@
 // against Node's native llhttp (the http_parser binding) and undici's llhttp WebAssembly build.
 // Every parser produces the same output per request: method, target, version, header names and
 // values as strings (in order, as sent), and the body bytes; outputs are checked equal before timing.
+// It also times build/wasgi.wasm (built with the WASI shim) against the same core built without
+// it (build/wasgi.noimports.wasm, made here from bench/asconfig.noimports.json), to show that the
+// shim costs nothing on the hot path.
 //
 //   node bench/parser.mjs
 //
@@ -11,7 +14,8 @@
 // Writes bench/results/parser-<date>.json and bench/results/parser-latest.json; Markdown on stdout.
 
 import { createRequire } from 'node:module';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ROOT, RESULTS_DIR, envNumber, median, gitInfo, machineInfo, requireBuild, progress, progressDone, stamp, commandLine } from './lib/common.mjs';
@@ -23,6 +27,14 @@ const { Core, F_HTTP11, F_HAS_BODY, REC_FLAGS, REC_HEAD, REC_METHOD, REC_TARGET,
 const require = createRequire(import.meta.url);
 const RUNS = Math.round(envNumber('BENCH_PARSER_RUNS', 9));
 const RUN_MS = envNumber('BENCH_PARSER_MS', 200);
+
+/** The core without the WASI shim: stub runtime, abort compiled away, no imports (not part of npm run build). */
+function buildNoImportsCore() {
+  const asc = path.join(ROOT, 'node_modules/assemblyscript/bin/asc.js');
+  execFileSync(process.execPath, [asc, 'assembly/index.ts', '--config', 'bench/asconfig.noimports.json'], { cwd: ROOT, stdio: 'inherit' });
+  return path.join(ROOT, 'build/wasgi.noimports.wasm');
+}
+const coreAt = (file) => new WebAssembly.Module(readFileSync(file));
 
 // ---------------------------------------------------------------------------------------------
 // Workloads.
@@ -65,8 +77,8 @@ let sink = 0;
 const consume = (r) => { sink = (sink + r.headers.length + r.target.length + r.body.length) | 0; };
 
 /** wasgi's core, driven sans-IO the way host/node.ts drives it (test/helpers/parse.ts is the model). */
-function wasgiParser(onRequest, { strings = true } = {}) {
-  const core = new Core({ maxConnections: 1 });
+function wasgiParser(onRequest, { strings = true, module } = {}) {
+  const core = new Core({ maxConnections: 1 }, module);
   const conn = core.openConnection();
   const window = core.windowAddress(conn);
   const windowSize = core.windowSize;
@@ -297,6 +309,14 @@ function outputsSplit(make, input) {
   return out;
 }
 
+/** Median and middle half of a's rate ÷ b's, run by run. */
+function pairedRatio(entry, a, b) {
+  const rb = entry.parsers[b].runsReqPerSec;
+  const ratios = entry.parsers[a].runsReqPerSec.map((r, i) => r / rb[i]).sort((x, y) => x - y);
+  const at = (q) => ratios[Math.round(q * (ratios.length - 1))];
+  return { median: median(ratios), quartiles: [at(0.25), at(0.75)] };
+}
+
 function timeRun(parser, input, iterations) {
   const t0 = performance.now();
   for (let i = 0; i < iterations; i++) parser.execute(input);
@@ -310,7 +330,12 @@ async function main() {
     { id: 'llhttp-native', label: 'llhttp native (node:_http_common HTTPParser)', make: nativeParser },
   ];
   if (undici.bytes) parsers.push({ id: 'llhttp-undici', label: 'llhttp Wasm (undici)', make: undiciParserFactory(undici.bytes), source: undici.source });
-  const extra = [{ id: 'wasgi-core-only', label: 'wasgi core only (no strings; info)', make: (cb) => wasgiParser(cb, { strings: false }), info: true }];
+  const noImports = coreAt(buildNoImportsCore());
+  const extra = [
+    { id: 'wasgi-core-only', label: 'wasgi core only (no strings; info)', make: (cb) => wasgiParser(cb, { strings: false }), info: true },
+    { id: 'wasgi-noimports', label: 'wasgi core built without the WASI shim + strings (info)', make: (cb) => wasgiParser(cb, { module: noImports }), info: true },
+    { id: 'wasgi-control', label: 'wasgi core + strings, a second instance (control; info)', make: (cb) => wasgiParser(cb), info: true },
+  ];
 
   const results = {
     kind: 'parser', date: new Date().toISOString(), command: commandLine('bench/parser.mjs'),
@@ -335,6 +360,11 @@ async function main() {
   }
 
   const all = [...parsers, ...extra];
+  // The shim's cost: both builds of the core give the same output before they are timed.
+  for (const w of WORKLOADS) {
+    const [a, b] = ['wasgi', 'wasgi-noimports'].map((id) => JSON.stringify(outputsOf(all.find((p) => p.id === id).make, w.input)));
+    if (a !== b) throw new Error(`${w.id}: the core built without the WASI shim gives other output`);
+  }
   for (const w of WORKLOADS) {
     const instances = all.map((p) => ({ p, parser: p.make(consume), secs: [], iterations: 0 }));
     // Calibrate (also warms up): iterations that take about RUN_MS.
@@ -347,7 +377,8 @@ async function main() {
       }
     }
     for (let run = 0; run < RUNS; run++) {
-      for (const it of instances) {
+      // A B C … then … C B A: a parser's place in the round (first after another's garbage, say) evens out.
+      for (const it of run % 2 === 0 ? instances : [...instances].reverse()) {
         progress(`parser: ${w.id} · run ${run + 1}/${RUNS} · ${it.p.id}`);
         it.secs.push(timeRun(it.parser, w.input, it.iterations));
       }
@@ -360,6 +391,9 @@ async function main() {
     }
     const base = entry.parsers['llhttp-native'].medianReqPerSec;
     for (const r of Object.values(entry.parsers)) r.ratioNative = r.medianReqPerSec / base;
+    // The shim's cost, paired within each round (the parsers alternate); the same core against a
+    // second instance of itself shows how far such a ratio strays with no difference at all.
+    entry.wasiShim = { ratio: pairedRatio(entry, 'wasgi', 'wasgi-noimports'), control: pairedRatio(entry, 'wasgi', 'wasgi-control') };
     results.workloads.push(entry);
   }
   progressDone();

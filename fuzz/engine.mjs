@@ -1,5 +1,5 @@
 // The fuzzing loop, shared by fuzz/run.mjs and test/differential.test.ts. Per input:
-//   (a) the core does not trap (a WebAssembly RuntimeError out of the driver);
+//   (a) the core does not trap or abort (a WebAssembly RuntimeError or a CoreExit out of the driver);
 //   (b) every span it hands out lies in a connection window (core-shim.mjs; a BoundsError);
 //   (c) the connection slot comes back: openConnections is 0 after every input, and a clean
 //       request still parses every `liveEvery` inputs;
@@ -42,7 +42,7 @@ export function literal(s) {
 }
 
 function problemOf(e) {
-  if (e instanceof WebAssembly.RuntimeError) return { type: 'trap', message: e.message };
+  if (e instanceof WebAssembly.RuntimeError || (e && e.name === 'CoreExit')) return { type: 'trap', message: e.message };
   if (e && e.name === 'BoundsError') return { type: 'bounds', message: e.message };
   return { type: 'harness', message: e && e.message ? e.message : String(e) };
 }

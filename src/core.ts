@@ -4,6 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { HeaderList } from './types.js';
+import { wasiImports } from './wasi-imports.js';
 
 export interface Limits {
   /** Open connections at once (default 10 000). */
@@ -70,6 +71,8 @@ export const E_SERVICE_UNAVAILABLE = 44;
 
 interface CoreExports {
   memory: WebAssembly.Memory;
+  /** The reactor's start function (empty today: the core's globals are constants, init lays out memory). */
+  _initialize?(): void;
   init(conns: number, line: number, fields: number, fieldSize: number, head: number, body: number): number;
   openConnection(now: number): number;
   connections(): number;
@@ -118,7 +121,7 @@ interface CoreExports {
 let compiled: WebAssembly.Module | undefined;
 
 /** The core binary: build/wasgi.wasm at the package root (from src/ or dist/src/). */
-function coreModule(): WebAssembly.Module {
+export function coreModule(): WebAssembly.Module {
   if (compiled) return compiled;
   const candidates = ['../build/wasgi.wasm', '../../build/wasgi.wasm'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
   const path = candidates.find((p) => existsSync(p));
@@ -173,10 +176,13 @@ export class Core {
   eventCount = 0;
   private readonly lastHead = new LastHead();
 
-  constructor(limits: Partial<Limits> = {}) {
+  /** `module` is build/wasgi.wasm unless given (the benchmarks load variants of the core). */
+  constructor(limits: Partial<Limits> = {}, module: WebAssembly.Module = coreModule()) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
-    const instance = new WebAssembly.Instance(coreModule(), {});
+    // The core imports only wasi_snapshot_preview1 (an abort throws a CoreExit; see wasi-imports.ts).
+    const instance = new WebAssembly.Instance(module, wasiImports(() => this.x.memory));
     this.x = instance.exports as unknown as CoreExports;
+    this.x._initialize?.();
     const l = this.limits;
     if (!this.x.init(l.maxConnections, l.limitRequestLine, l.limitRequestFields, l.limitRequestFieldSize, l.limitRequestHead, l.maxBodySize)) {
       throw new RangeError('wasgi: limits out of range or too large for the core\'s memory');

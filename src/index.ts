@@ -5,6 +5,7 @@ export type { ServerOptions, ServeOptions } from '../host/node.js';
 export type { AccessRecord } from '../host/accesslog.js';
 export { DEFAULT_LIMITS } from './core.js';
 export type { Limits } from './core.js';
+export { CoreExit } from './wasi-imports.js';
 export { fileWrapper } from './filewrapper.js';
 export type { LogLevel, LogSink } from './errors.js';
 export type {

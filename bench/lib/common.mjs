@@ -204,7 +204,7 @@ export function gitInfo() {
 /** What was actually measured: the built core and host (they may lag the source tree). */
 function artifacts() {
   const out = {};
-  for (const f of ['build/wasgi.wasm', 'dist/host/node.js', 'dist/src/core.js', 'dist/src/response.js']) {
+  for (const f of ['build/wasgi.wasm', 'build/wasgi.noimports.wasm', 'dist/host/node.js', 'dist/src/core.js', 'dist/src/response.js']) {
     try {
       const p = path.join(ROOT, f);
       out[f] = { sha256: createHash('sha256').update(readFileSync(p)).digest('hex').slice(0, 16), mtime: statSync(p).mtime.toISOString() };

@@ -44,6 +44,14 @@ export function parserMarkdown(results) {
     }
   }
   for (const [k, v] of Object.entries(results.skipped)) out += `\nSkipped ${k}: ${v}\n`;
+  if (results.workloads.every((w) => w.wasiShim)) {
+    const ratio = (r) => `${r.median.toFixed(3)}× (${r.quartiles[0].toFixed(3)}–${r.quartiles[1].toFixed(3)})`;
+    out += '\nThe WASI shim on the hot path: build/wasgi.wasm ÷ the core built without it, and ÷ a second instance of itself (control), paired per run: median (middle half of the runs):\n\n';
+    out += '| workload | with WASI shim | without | with ÷ without | with ÷ itself (control) |\n|---|---:|---:|---:|---:|\n';
+    for (const w of results.workloads) {
+      out += `| ${w.title} | ${fmtRate(w.parsers.wasgi.medianReqPerSec)} | ${fmtRate(w.parsers['wasgi-noimports'].medianReqPerSec)} | ${ratio(w.wasiShim.ratio)} | ${ratio(w.wasiShim.control)} |\n`;
+    }
+  }
   out += '\nTargets:\n';
   for (const t of results.targets) out += `- ${t.name} ≥ ${t.goal}: ${t.value.toFixed(2)} → ${t.holds ? 'holds' : 'does not hold'}\n`;
   return out;
