@@ -56,6 +56,8 @@ const QUICK_STOP_MS = 1_000;
  * ago is idle only because its request is still on its way.
  */
 const SETTLE_MS = 300;
+/** How long a worker out of file descriptors waits before a lost handover is tried again. */
+const HANDOVER_RETRY_MS = 250;
 
 function workers(n: number): string {
   return n === 1 ? '1 worker' : `${n} workers`;
@@ -485,6 +487,7 @@ async function runWorker(): Promise<void> {
 
   const errorFile = new LogFile(s.errorLogfile, process.stderr);
   const log = new ErrorLog(errorFile.write, s.logLevel);
+  retryLostHandovers(log);
   const accessFile = s.accessLogfile !== null ? new LogFile(s.accessLogfile, process.stdout, true) : null;
   const format = accessFile !== null ? compileFormat(s.accessLogformat) : null;
   const servers: Server[] = [];
@@ -576,6 +579,44 @@ async function runWorker(): Promise<void> {
     exit(0);
   }
   send({ wasgi: 'listening', addresses });
+}
+
+/**
+ * A connection the primary hands over while this worker is out of file descriptors does not
+ * arrive: the kernel drops the descriptor (MSG_CTRUNC) and Node tells the primary NODE_HANDLE_NACK,
+ * but in Node 20 nothing answers the round-robin 'newconn' message, so the primary never hands this
+ * worker another connection and keeps every later one until it runs out of descriptors itself.
+ * Answer it here, "not accepted", after a pause: the primary still holds the connection and hands
+ * it over again (to another worker, or to this one once descriptors are free). One line when it
+ * starts, one when it ends.
+ */
+function retryLostHandovers(log: ErrorLog): void {
+  let lost = 0;
+  let since = 0;
+  process.on('internalMessage', (message: unknown, handle: unknown) => {
+    const seq = handoverSeq(message);
+    if (seq === null) return;
+    if (handle !== null && handle !== undefined) {
+      if (lost > 0) log.log('info', `worker ${process.pid} has file descriptors again: accepting connections (${lost} handovers retried over ${((Date.now() - since) / 1000).toFixed(1)} s)`);
+      lost = 0;
+      return;
+    }
+    if (lost++ === 0) {
+      since = Date.now();
+      log.log('error', `worker ${process.pid} is out of file descriptors (see ulimit -n): a connection it was handed did not arrive; the primary keeps it and hands it over again every ${HANDOVER_RETRY_MS} ms`);
+    }
+    setTimeout(() => {
+      if (process.connected && process.send !== undefined) process.send({ cmd: 'NODE_CLUSTER', ack: seq, accepted: false });
+    }, HANDOVER_RETRY_MS);
+  });
+}
+
+/** The sequence number of a round-robin handover (node:cluster's internal 'newconn'), else null. */
+function handoverSeq(message: unknown): number | null {
+  if (typeof message !== 'object' || message === null) return null;
+  const { cmd, msg } = message as { cmd?: unknown; msg?: { cmd?: unknown; act?: unknown; seq?: unknown } | null };
+  if (cmd !== 'NODE_HANDLE' || typeof msg !== 'object' || msg === null) return null;
+  return msg.cmd === 'NODE_CLUSTER' && msg.act === 'newconn' && typeof msg.seq === 'number' ? msg.seq : null;
 }
 
 /**

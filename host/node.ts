@@ -11,6 +11,7 @@ import { Exchange, type Channel } from '../src/response.js';
 import { fileWrapper } from '../src/filewrapper.js';
 import { CoreLoop } from './loop.js';
 import { WindowStream, type AcceptedSocket } from './stream.js';
+import { WaitingRoom } from './waiting.js';
 import { ResponseTally, type AccessRecord } from './accesslog.js';
 import { TrustedProxies } from './config.js';
 import type { Application, Environ, HeaderList } from '../src/types.js';
@@ -20,7 +21,10 @@ export interface ServerOptions extends Partial<Limits> {
   errorLog?: LogSink;
   /** Least severe message logged (default 'info'; 'debug' also logs each rejected request). */
   logLevel?: LogLevel;
-  /** Listen backlog (default 511). */
+  /**
+   * Listen backlog, and how many connections may wait for a free slot while all maxConnections
+   * are in use (default 511); beyond it newcomers are answered 503.
+   */
   backlog?: number;
   /** Value of wsgi.multiprocess (set by the cluster launcher). */
   multiprocess?: boolean;
@@ -135,14 +139,21 @@ export class Server {
   private readonly conns = new Set<Connection>();
   private readonly byId: (Connection | undefined)[] = [];
   private pendingApps: Exchange[] = [];
+  /** Connections that arrived while every slot was taken. */
+  private readonly waiting: WaitingRoom;
+  /** The waiting room overflowed and has not been empty since (its warning is logged once). */
+  private refusing = false;
   private address: [string, number];
   private stopped: Promise<void>;
   private resolveStopped!: () => void;
 
   constructor(host: string, port: number, private readonly app: Application, options: ServerOptions = {}) {
     if (typeof app !== 'function') throw new TypeError('wasgi: the application must be a function (environ, startResponse)');
-    this.loop = new CoreLoop(options, { act: (i) => this.act(i), afterActions: () => this.runApps() });
+    this.loop = new CoreLoop(options, { act: (i) => this.act(i), afterActions: () => this.afterActions() });
     this.core = this.loop.core;
+    const backlog = options.backlog ?? 511;
+    if (!Number.isInteger(backlog) || backlog < 0) throw new RangeError(`wasgi: backlog must be a whole number, got ${backlog}`);
+    this.waiting = new WaitingRoom(backlog, this.core.limits.headerTimeout);
     this.log = new ErrorLog(options.errorLog, options.logLevel);
     this.keys = environKeys(this.core.fieldNames);
     this.accessLog = options.accessLog;
@@ -198,6 +209,8 @@ export class Server {
    * left when the time is up is aborted.
    */
   async shutdown(options: { graceful?: number } = {}): Promise<void> {
+    // Nothing was read from the waiting connections: they close as a listen backlog would.
+    this.waiting.close();
     const listenerClosed = new Promise<void>((resolve) => {
       if (!this.net.listening) resolve();
       else this.net.close(() => resolve());
@@ -220,17 +233,41 @@ export class Server {
 
   private accept(raw: AcceptedSocket): void {
     if (raw._handle === null) return;
-    const id = this.core.openConnection();
-    if (id < 0) {
-      // All connection slots are taken: answer and close rather than keep the client waiting.
-      raw.end(this.core.errorResponse(-1, E_SERVICE_UNAVAILABLE, this.loop.now()));
-      raw.resume();
-      return;
+    // A newcomer queues behind those already waiting.
+    const id = this.waiting.size === 0 ? this.core.openConnection() : -1;
+    if (id >= 0) {
+      this.refusing = false;
+      this.open(id, raw);
+    } else if (!this.waiting.add(raw)) {
+      this.refuse(raw);
     }
+  }
+
+  private open(id: number, raw: AcceptedSocket): void {
     const conn = new Connection(this, id, raw);
     this.byId[id] = conn;
     this.conns.add(conn);
     conn.socket.resume();
+  }
+
+  /** The waiting room is full too: answer and close rather than keep the client waiting. */
+  private refuse(raw: AcceptedSocket): void {
+    if (!this.refusing && this.net.listening) {
+      this.refusing = true;
+      this.log.log('warning', `all ${this.core.limits.maxConnections} connections are in use and ${this.waiting.capacity} more are waiting: answering 503 to newcomers until the waiting ones are served (maxConnections, backlog)`);
+    }
+    raw.end(this.core.errorResponse(-1, E_SERVICE_UNAVAILABLE, this.loop.now()));
+    raw.resume();
+  }
+
+  private afterActions(): void {
+    this.runApps();
+    // The run freed the slots of the connections that closed: the longest waiting take them.
+    while (this.waiting.size > 0 && this.core.openConnections < this.core.limits.maxConnections) {
+      const raw = this.waiting.take();
+      if (raw === undefined) break;
+      this.open(this.core.openConnection(), raw);
+    }
   }
 
   forget(conn: Connection): void {

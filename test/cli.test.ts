@@ -254,24 +254,37 @@ describe.concurrent('wasgi options take effect', () => {
     expect((await server.stop()).code).toBe(0);
   });
 
-  it('--limit-request-head and --max-connections', async () => {
-    const server = await start([APP, '-b', '127.0.0.1:0', '--limit-request-head', '256', '--max-connections', '1']);
+  it('--limit-request-head, --max-connections and --backlog', async () => {
+    const server = await start([APP, '-b', '127.0.0.1:0', '--limit-request-head', '256', '--max-connections', '1', '--backlog', '1']);
     expect(await raw(server.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'v'.repeat(300)}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431 /);
-    // One connection holds the only slot with half a request; the next one is turned away. (The
-    // slot of the connection just answered 431 is free once the server has seen it close.)
+    // One connection holds the only slot with half a request; the next one waits for it, and the
+    // one after that finds the waiting room (--backlog 1) full. (The slot of the connection just
+    // answered 431 is free once the server has seen it close.)
     await eventually(async () => {
       let holderClosed = false;
       const holder = net.connect(server.port, '127.0.0.1', () => holder.write('GET / HTTP/1.1\r\n'));
       holder.on('close', () => { holderClosed = true; });
       holder.on('error', () => {});
       await sleep(200);
-      const answer = holderClosed ? '' : await raw(server.port, 'GET / HTTP/1.0\r\n\r\n');
-      const held = !holderClosed;
+      let waiterAnswer = '';
+      const waiter = net.connect(server.port, '127.0.0.1', () => waiter.write('GET / HTTP/1.0\r\n\r\n'));
+      waiter.setEncoding('latin1').on('data', (chunk: string) => { waiterAnswer += chunk; });
+      waiter.on('error', () => {});
+      await sleep(200);
+      const refused = holderClosed ? '' : await raw(server.port, 'GET / HTTP/1.0\r\n\r\n');
+      const held = !holderClosed && waiterAnswer === '';
       holder.destroy();
-      return held && /^HTTP\/1\.1 503 /.test(answer);
-    }, 'a 503 while another connection holds the only slot');
+      // The slot passes to the waiting connection.
+      const served = await new Promise<boolean>((resolve) => {
+        waiter.on('close', () => resolve(/^HTTP\/1\.1 200 /.test(waiterAnswer)));
+        setTimeout(() => { waiter.destroy(); resolve(false); }, 5000);
+      });
+      return held && /^HTTP\/1\.1 503 /.test(refused) && served;
+    }, 'a waiting connection served after the holder left, and a 503 beyond --backlog');
     await eventually(async () => (await request(server.url).catch(() => ({ status: 0 }))).status === 200, 'the slot to free up');
-    expect((await server.stop()).code).toBe(0);
+    const exit = await server.stop();
+    expect(exit.code).toBe(0);
+    expect(exit.stderr).toMatch(/\[warning\] all 1 connections are in use and 1 more are waiting: answering 503/);
   });
 
   it('--forwarded-allow-ips: by default 127.0.0.1 and ::1 are trusted', async () => {

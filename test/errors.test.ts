@@ -465,22 +465,3 @@ describe('request body limits and errors', () => {
     await expectHealthy(port);
   });
 });
-
-describe('connection limits', () => {
-  it('answers 503 beyond maxConnections and serves again once a slot is free', async () => {
-    const { port } = await start(ok, { maxConnections: 2 });
-    const a = await RawClient.connect(port);
-    const b = await RawClient.connect(port);
-    await a.write('GET /a HTTP/1.1\r\nHost: x\r\n\r\n');
-    await b.write('GET /b HTTP/1.1\r\nHost: x\r\n\r\n');
-    expect((await a.next())[0].text).toBe('ok /a');
-    expect((await b.next())[0].text).toBe('ok /b');
-    const c = await RawClient.connect(port);
-    await c.write('GET /c HTTP/1.1\r\nHost: x\r\n\r\n');
-    await c.waitClosed();
-    expect(c.parseAll().responses.map((r) => r.status)).toEqual([503]);
-    a.destroy();
-    await sleep(50);
-    expect(await healthCheck(port, '/after')).toEqual({ status: 200, body: 'ok /after' });
-  });
-});
