@@ -34,6 +34,7 @@ export const BODY_TOTAL = 72;  // u64: decoded body bytes so far
 export const RESP_FLAGS = 80;  // response decisions (R_*)
 export const DEADLINE_KIND = 84; // timers.ts K_*
 export const DEADLINE = 88;    // f64: when it expires (host clock, ms)
+export const WINDOW = 96;      // the slot holding its record and window, or -1 (windows.ts)
 
 export const BODY_NONE = 0;
 export const BODY_LENGTH = 1;

@@ -14,6 +14,7 @@ import { percentDecode } from "./parser";
 import { putString } from "./chars";
 import { setTimeouts as setDeadlines } from "./timers";
 import { get, FILL, POS } from "./conn";
+import { acquire, recordOf, windowsHeld } from "./windows";
 
 function rawBytes(conn: i32): i32 { return get(conn, FILL) - get(conn, POS); }
 
@@ -29,6 +30,8 @@ export function init(maxConnections: i32, limitRequestLine: i32, limitRequestFie
 
 export function openConnection(now: f64): i32 { return open(now); }
 export function connections(): i32 { return openCount; }
+/** Connections holding a window (the rest are idle and read into the landing zone). */
+export function windows(): i32 { return windowsHeld(); }
 export function run(eventCount: i32, now: f64): i32 { return runLoop(eventCount, now); }
 /** Events the last run left at the front of the event queue for the next run. */
 export function carriedEvents(): i32 { return carriedCount; }
@@ -54,7 +57,7 @@ export function lastResponseStatus(): i32 { return responseStatus; }
 
 /** Percent-decodes the request path of `conn`'s record into scratchOut; returns the length. */
 export function decodePath(conn: i32): i32 {
-  const rec = L.recordOf(conn);
+  const rec = recordOf(conn);
   return percentDecode(load<u32>(rec + (L.REC_PATH << 2)), load<u32>(rec + ((L.REC_PATH + 1) << 2)), L.scratchOut);
 }
 
@@ -66,8 +69,13 @@ export function scratchInAddress(): usize { return L.scratchIn; }
 export function scratchOutAddress(): usize { return L.scratchOut; }
 export function responseTextAddress(): usize { return L.scratchIn + INDEX_BYTES; }
 export function responseTextSize(): i32 { return L.SCRATCH_SIZE - <i32>INDEX_BYTES; }
-export function recordAddress(conn: i32): usize { return L.recordOf(conn); }
-export function windowAddress(conn: i32): usize { return L.windowOf(conn); }
+export function recordAddress(conn: i32): usize { return recordOf(conn); }
+/** The connection's window, taken from the pool if it has none (it then holds no bytes yet). */
+export function windowAddress(conn: i32): usize { return acquire(conn); }
+/** Where a connection without a window reads; the host copies such a read into windowAddress(). */
+export function landingAddress(): usize { return L.landing; }
+/** The window of pool slot `slot` (for tools that check the spans the core hands out). */
+export function slotWindow(slot: i32): usize { return L.slotAt(slot) + L.recordSize; }
 export function windowSize(): i32 { return L.windowSize; }
 
 // Tables the host maps to strings once.
@@ -92,3 +100,4 @@ export const ACT_ERROR = Q.ACT_ERROR;
 export const ACT_CLOSE = Q.ACT_CLOSE;
 export const ACT_REARM = Q.ACT_REARM;
 export const ACT_READABLE = Q.ACT_READABLE;
+export const ACT_RELEASE = Q.ACT_RELEASE;

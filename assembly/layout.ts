@@ -1,9 +1,11 @@
 // Linear memory is laid out once, at init, from the limits: nothing is allocated afterwards.
 //
-//   events   | actions | scratch in | scratch out | touched list | connection table | slots
+//   events | actions | scratch in | scratch out | touched list | free lists | connection table |
+//   slots | landing zone
 //
-// A slot holds one connection's request record followed by its input window. The kernel reads
-// straight into the window; the parser works on it in place.
+// A slot holds a request record followed by an input window. The kernel reads straight into the
+// window; the parser works on it in place. Slots are pooled (windows.ts): a connection holds one
+// only while it has bytes to parse, and an idle one reads into the shared landing zone.
 
 export let maxConnections: i32 = 0;
 export let limitRequestLine: i32 = 8192;
@@ -31,10 +33,14 @@ export let scratchOut: usize = 0;
 
 export let touchedBase: usize = 0;
 export let freeBase: usize = 0;
+export let freeSlotsBase: usize = 0;
 export let connTable: usize = 0;
-export const CONN_SIZE: usize = 96;
+export const CONN_SIZE: usize = 104;
 export let slotsBase: usize = 0;
 export let slotSize: usize = 0;
+export let landing: usize = 0;
+/** The end of the core's memory. */
+export let end: usize = 0;
 
 // The record the host reads on CALL_APP (u32 words, offsets are absolute addresses).
 export const REC_FLAGS = 0;
@@ -67,7 +73,7 @@ export function configure(conns: i32, requestLine: i32, fields: i32, fieldSize: 
   // Everything must fit in a 32-bit address space: check in floating point before laying out.
   const events = <f64>conns * 4 + 64; // per connection and batch: READ, EOF, DONE, CLOSED
   const slot = <f64>(head + COMPACT_AT + 4096) + (<f64>REC_FIELDS + <f64>fields * FIELD_WORDS) * 4 + 64;
-  const total = <f64>conns * (slot + <f64>CONN_SIZE + 8) + events * 12 + (events + <f64>conns) * 6 * 16 + 2 * <f64>SCRATCH_SIZE;
+  const total = <f64>conns * (slot + <f64>CONN_SIZE + 12) + slot + events * 12 + (events + <f64>conns) * 6 * 16 + 2 * <f64>SCRATCH_SIZE;
   if (total > 4.0e9) return false;
   eventCapacity = <i32>events;
   maxConnections = conns;
@@ -91,9 +97,12 @@ export function configure(conns: i32, requestLine: i32, fields: i32, fieldSize: 
   scratchOut = p; p += SCRATCH_SIZE;
   touchedBase = p; p += <usize>conns << 2;
   freeBase = p; p += <usize>conns << 2;
+  freeSlotsBase = p; p += <usize>conns << 2;
   connTable = align(p, 64); p = connTable + <usize>conns * CONN_SIZE;
   slotsBase = align(p, 4096); p = slotsBase + <usize>conns * slotSize;
+  landing = p; p += <usize>windowSize;
   p += 64; // the parser may look a few bytes past a window's end
+  end = p;
 
   const need = <i32>((p + 0xffff) >>> 16);
   const have = memory.size();
@@ -101,12 +110,8 @@ export function configure(conns: i32, requestLine: i32, fields: i32, fieldSize: 
   return true;
 }
 
+/** The address of slot `slot` (its record; the window follows at recordSize). */
 // @ts-ignore: decorator
-@inline export function recordOf(conn: i32): usize {
-  return slotsBase + <usize>conn * slotSize;
-}
-
-// @ts-ignore: decorator
-@inline export function windowOf(conn: i32): usize {
-  return slotsBase + <usize>conn * slotSize + recordSize;
+@inline export function slotAt(slot: i32): usize {
+  return slotsBase + <usize>slot * slotSize;
 }

@@ -6,10 +6,11 @@ import * as E from "./errors";
 import * as L from "./layout";
 import * as Q from "./queue";
 import { get, set, resetRequest, FREE, HEAD, BODY, WAIT, DRAIN, CLOSING, RAW, STATE, FILL, POS, SCAN, LINE_START,
-  HEAD_START, WR, SPAN, FLAGS, CONN_FLAGS, EMIT_RUN, TOUCH_RUN, RESP_FLAGS, C_PEER_EOF, C_FULL, C_CLOSE_AFTER, C_SERVED, RF_CLOSE } from "./conn";
+  HEAD_START, WR, SPAN, FLAGS, CONN_FLAGS, WINDOW, EMIT_RUN, TOUCH_RUN, RESP_FLAGS, C_PEER_EOF, C_FULL, C_CLOSE_AFTER, C_SERVED, RF_CLOSE } from "./conn";
 import { scanHead, parseHead, NEED_MORE } from "./parser";
 import { consumeBody, BODY_DONE } from "./body";
 import * as T from "./timers";
+import { initWindows, windowOf, hasWindow, release } from "./windows";
 
 let runNumber = 1;
 let touchedCount = 0;
@@ -19,6 +20,8 @@ export let openCount = 0;
 export let carriedCount = 0;
 
 export function initConnections(): void {
+  initWindows();
+  for (let i = 0; i < L.maxConnections; i++) set(i, WINDOW, -1);
   // Free list as a stack, lowest id on top.
   freeCount = L.maxConnections;
   for (let i = 0; i < L.maxConnections; i++) store<i32>(L.freeBase + (<usize>i << 2), L.maxConnections - 1 - i);
@@ -30,6 +33,7 @@ export function openConnection(now: f64): i32 {
   T.setNow(now);
   const conn = load<i32>(L.freeBase + (<usize>(--freeCount) << 2));
   set(conn, STATE, HEAD);
+  set(conn, WINDOW, -1);
   set(conn, FILL, 0);
   set(conn, POS, 0);
   set(conn, CONN_FLAGS, 0);
@@ -43,6 +47,7 @@ export function openConnection(now: f64): i32 {
 
 function freeConnection(conn: i32): void {
   if (get(conn, STATE) == FREE) return;
+  release(conn);
   set(conn, STATE, FREE);
   store<i32>(L.freeBase + (<usize>(freeCount++) << 2), conn);
   openCount--;
@@ -216,13 +221,20 @@ function carry(conn: i32): void {
 
 /** Steps one connection's state machine as far as the bytes in its window allow. */
 function step(conn: i32): void {
-  const win = L.windowOf(conn);
+  const win = windowOf(conn);
   compact(conn, win);
   const pos = get(conn, POS);
   advance(conn, win);
   if (get(conn, STATE) == FREE) return;
   T.arm(conn, get(conn, POS) != pos);
-  compact(conn, win);
+  if (get(conn, STATE) == HEAD && get(conn, POS) == get(conn, FILL) && hasWindow(conn)) {
+    // Idle between requests, every byte parsed: the window goes back to the pool and the next
+    // read lands in the landing zone (no action of this run points into an idle window).
+    release(conn);
+    Q.emit(Q.ACT_RELEASE, conn, 0, 0);
+  } else {
+    compact(conn, win);
+  }
 }
 
 function advance(conn: i32, win: usize): void {
@@ -311,7 +323,7 @@ export function consume(conn: i32, n: i32): i32 {
   if (pos == fill) {
     // Nothing left: start over at the window's front (no bytes move).
   } else if (pos >= L.COMPACT_AT || full) {
-    memory.copy(L.windowOf(conn), L.windowOf(conn) + pos, fill - pos);
+    memory.copy(windowOf(conn), windowOf(conn) + pos, fill - pos);
   } else {
     return -1;
   }
@@ -323,5 +335,5 @@ export function consume(conn: i32, n: i32): i32 {
 
 /** The first unconsumed byte of a RAW window (absolute address). */
 export function readAddress(conn: i32): usize {
-  return L.windowOf(conn) + <usize>get(conn, POS);
+  return windowOf(conn) + <usize>get(conn, POS);
 }

@@ -15,7 +15,7 @@
 
 import * as L from "./layout";
 import * as Q from "./queue";
-import { init, openConnection, run, carriedEvents } from "./index";
+import { init, openConnection, run, carriedEvents, windowAddress, recordAddress } from "./index";
 import { get, FILL, POS, HEAD_START } from "./conn";
 import { percentDecode } from "./parser";
 import { errorStatus, errorReason } from "./errors";
@@ -68,7 +68,7 @@ let ready = false;
 export function setup(): void {
   if (ready) return;
   if (!init(1, 8192, 100, 8192, 65536, 16777216)) unreachable();
-  segment = alignUp(L.slotsBase + <usize>L.maxConnections * L.slotSize + 128, 64);
+  segment = alignUp(L.end + 64, 64);
   top = segment;
   limit = <usize>memory.size() << 16;
   ready = true;
@@ -126,7 +126,7 @@ export function begin(): void {
   readOffset = 0; base = 0; eventCount = 0;
   conn = openConnection(0);
   if (conn < 0) unreachable();
-  window = L.windowOf(conn);
+  window = windowAddress(conn);
 }
 
 /** Gives the connection back to the core. */
@@ -194,7 +194,7 @@ function copyIn(src: usize, len: i32): usize {
 
 /** CALL_APP: copies the record's spans out of the window (they live only until the next run). */
 function takeHead(): usize {
-  const rec = L.recordOf(conn);
+  const rec = recordAddress(conn);
   const r = alloc(RQ_SIZE, 8);
   const flags = load<u32>(rec + (L.REC_FLAGS << 2));
   store<u32>(r + RQ_FLAGS, flags);
@@ -310,6 +310,11 @@ function runAll(): void {
         // moves up by what was dropped.
         base += <u64>(readOffset - x);
         readOffset = x;
+      } else if (type == Q.ACT_RELEASE) {
+        // Every byte was parsed and the window went back to the pool: take one again.
+        base += <u64>readOffset;
+        readOffset = 0;
+        window = windowAddress(conn);
       }
     }
   }

@@ -7,6 +7,7 @@ import { is, lower, equals, equalsLower, hexValue, HEX, DIGIT, SCHEME, HOSTCHAR,
 import * as E from "./errors";
 import * as L from "./layout";
 import { get, set, set64, FILL, SCAN, LINE_START, LINES, HEAD_START, FLAGS, BODY_MODE, REMAIN, BODY_LENGTH, BODY_CHUNKED, POS } from "./conn";
+import { recordOf } from "./windows";
 import { findByte, findNonToken, findNonValue, findNonVisible, lineFeeds } from "./scan";
 import { internName, N_HOST, N_CONTENT_LENGTH, N_TRANSFER_ENCODING, N_CONNECTION, N_EXPECT } from "./fieldnames";
 
@@ -129,7 +130,7 @@ let pathPercent = false;
  * Returns OK or an error code. On OK, POS is set past the head and the body framing is known.
  */
 export function parseHead(conn: i32, win: usize, headEnd: i32): i32 {
-  const rec = L.recordOf(conn);
+  const rec = recordOf(conn);
   let p = win + get(conn, HEAD_START);
   const end = win + headEnd;
   setSpan(rec, L.REC_HEAD, p, <i32>(end - p));

@@ -20,6 +20,7 @@ export const ACT_ERROR = 4;     // a: error code; answer with serializeError and
 export const ACT_CLOSE = 5;     // close the connection after pending writes
 export const ACT_REARM = 6;     // a: the window offset to read into next; b: 1 to resume reading
 export const ACT_READABLE = 7;  // RAW: a: unconsumed bytes in the window, b: 1 once the peer closed
+export const ACT_RELEASE = 8;   // the window went back to the pool: the next read lands in the landing zone
 
 export let actionCount = 0;
 

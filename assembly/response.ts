@@ -9,6 +9,7 @@ import * as E from "./errors";
 import * as L from "./layout";
 import { get, set, FLAGS, HEAD_START, RESP_FLAGS, CONN_FLAGS, C_CLOSE_AFTER, RF_CLOSE } from "./conn";
 import { httpDate } from "./date";
+import { hasWindow, windowOf } from "./windows";
 import { internName, N_CONNECTION, N_CONTENT_LENGTH, N_DATE, N_SERVER, N_KEEP_ALIVE, N_TE, N_TRAILER,
   N_TRAILERS, N_TRANSFER_ENCODING, N_UPGRADE, N_PROXY_AUTHENTICATE, N_PROXY_AUTHORIZATION, N_PROXY_CONNECTION } from "./fieldnames";
 
@@ -185,7 +186,7 @@ export function serializeError(conn: i32, code: i32, now: u32): i32 {
   const reason = E.errorReason(code);
   const phrase = E.statusPhrase(status);
   // A HEAD request gets no content, even when its head failed to parse.
-  const head = conn >= 0 && ((<u32>get(conn, FLAGS) & L.F_HEAD) != 0 || equals(L.windowOf(conn) + get(conn, HEAD_START), 5, "HEAD "));
+  const head = conn >= 0 && ((<u32>get(conn, FLAGS) & L.F_HEAD) != 0 || hasWindow(conn) && equals(windowOf(conn) + get(conn, HEAD_START), 5, "HEAD "));
   out = L.scratchOut;
   out = putString(out, "HTTP/1.1 ");
   putDecimal(<u64>status);

@@ -80,9 +80,9 @@ const consume = (r) => { sink = (sink + r.headers.length + r.target.length + r.b
 function wasgiParser(onRequest, { strings = true, module } = {}) {
   const core = new Core({ maxConnections: 1 }, module);
   const conn = core.openConnection();
-  const window = core.windowAddress(conn);
+  let window = core.windowAddress(conn);
   const windowSize = core.windowSize;
-  const { EV_READ, EV_DONE, ACT_CALL_APP, ACT_BODY, ACT_BODY_END, ACT_REARM, ACT_ERROR, ACT_CLOSE } = core;
+  const { EV_READ, EV_DONE, ACT_CALL_APP, ACT_BODY, ACT_BODY_END, ACT_REARM, ACT_RELEASE, ACT_ERROR, ACT_CLOSE } = core;
   let readOffset = 0;
   let current = null;
   let chunks = [];
@@ -138,6 +138,10 @@ function wasgiParser(onRequest, { strings = true, module } = {}) {
         } else if (type === ACT_BODY_END) {
           if (core.actionWord(i, 2) !== 0) throw new Error('wasgi: body failed');
           finish();
+        } else if (type === ACT_RELEASE) {
+          // Every byte was parsed and the window went back to the pool: take one again, as the host does.
+          readOffset = 0;
+          window = core.windowAddress(conn);
         } else if (type === ACT_REARM) {
           readOffset = core.actionWord(i, 2);
         } else if (type === ACT_ERROR || type === ACT_CLOSE) {

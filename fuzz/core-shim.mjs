@@ -25,7 +25,7 @@ export class Core extends real.Core {
   constructor(limits) {
     super(limits);
     this.windows = [];
-    for (let c = 0; c < this.limits.maxConnections; c++) this.windows.push(this.windowAddress(c));
+    for (let slot = 0; slot < this.limits.maxConnections; slot++) this.windows.push(this.slotWindow(slot));
     this.lowestWindow = Math.min(...this.windows);
     /** The method of each head the core accepted (a CALL_APP the driver took) since the last reset. */
     this.heads = [];

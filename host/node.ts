@@ -330,6 +330,9 @@ export class Server {
       case core.ACT_REARM:
         conn.rearm(a, b === 1);
         break;
+      case core.ACT_RELEASE:
+        conn.release();
+        break;
     }
   }
 }

@@ -22,7 +22,8 @@ const COALESCE_BYTES = 16384;
 
 export class WindowStream {
   readonly socket: net.Socket;
-  readonly window: number;
+  /** The connection's window in the core's memory, or -1: reads land in the shared landing zone. */
+  private window = -1;
   private readOffset = 0;
   private readBatch = -1;
   private readIndex = 0;
@@ -43,7 +44,6 @@ export class WindowStream {
    */
   constructor(protected readonly loop: CoreLoop, readonly id: number, accepted?: AcceptedSocket) {
     const core = loop.core;
-    this.window = core.windowAddress(id);
     const onread = { buffer: () => this.nextBuffer(), callback: (n: number) => this.onRead(n) };
     this.socket = new net.Socket({
       ...(accepted ? { handle: accepted._handle } : {}),
@@ -79,13 +79,22 @@ export class WindowStream {
   /** The free part of the window, where the kernel puts the next read. */
   private nextBuffer(): Uint8Array {
     const core = this.loop.core;
+    if (this.window < 0) return core.landingBuffer;
     const free = core.windowSize - this.readOffset;
     return new Uint8Array(core.memory, this.window + (free > 0 ? this.readOffset : 0), free > 0 ? free : core.windowSize);
   }
 
   private onRead(n: number): boolean {
-    this.readOffset += n;
     const loop = this.loop;
+    if (this.window < 0) {
+      // The read landed in the shared landing zone: move it into a window of this connection's
+      // own before another socket reads there.
+      const core = loop.core;
+      this.window = core.windowAddress(this.id);
+      core.bytes.copy(core.bytes, this.window, core.landing, core.landing + n);
+      this.readOffset = 0;
+    }
+    this.readOffset += n;
     if (this.readBatch === loop.batch) {
       // Reads coalesce: the event carries the window's new fill.
       loop.core.setEventArg(this.readIndex, this.readOffset);
@@ -107,6 +116,12 @@ export class WindowStream {
     this.handle?.useUserBuffer(this.nextBuffer());
     if (resume) this.full = false;
     this.updateReading();
+  }
+
+  /** The window went back to the pool (RELEASE): the next read lands in the landing zone. */
+  release(): void {
+    this.window = -1;
+    this.rearm(0, true);
   }
 
   protected updateReading(): void {

@@ -76,6 +76,7 @@ interface CoreExports {
   init(conns: number, line: number, fields: number, fieldSize: number, head: number, body: number): number;
   openConnection(now: number): number;
   connections(): number;
+  windows(): number;
   run(events: number, now: number): number;
   carriedEvents(): number;
   setTimeouts(header: number, keepAlive: number, body: number): void;
@@ -97,6 +98,8 @@ interface CoreExports {
   responseTextSize(): number;
   recordAddress(conn: number): number;
   windowAddress(conn: number): number;
+  landingAddress(): number;
+  slotWindow(slot: number): number;
   windowSize(): number;
   fieldNameCount(): number;
   errorCount(): number;
@@ -116,6 +119,7 @@ interface CoreExports {
   ACT_CLOSE: WebAssembly.Global;
   ACT_REARM: WebAssembly.Global;
   ACT_READABLE: WebAssembly.Global;
+  ACT_RELEASE: WebAssembly.Global;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -160,13 +164,16 @@ export class Core {
   readonly EV_TICK: number; readonly EV_DRAIN: number;
   readonly ACT_CALL_APP: number; readonly ACT_BODY: number; readonly ACT_BODY_END: number;
   readonly ACT_ERROR: number; readonly ACT_CLOSE: number; readonly ACT_REARM: number;
-  readonly ACT_READABLE: number;
+  readonly ACT_READABLE: number; readonly ACT_RELEASE: number;
 
   private readonly x: CoreExports;
   /** The core's memory. It is laid out once in init() and never grows after, so views stay valid. */
   readonly memory: ArrayBuffer;
   readonly bytes: Buffer;
   readonly words: Uint32Array;
+  /** Where connections without a window read (all of them share it; each read is copied out at once). */
+  readonly landing: number;
+  readonly landingBuffer: Uint8Array;
   private readonly events: number;
   private readonly actions: number;
   private readonly scratchIn: number;
@@ -194,6 +201,8 @@ export class Core {
     this.memory = this.x.memory.buffer;
     this.bytes = Buffer.from(this.memory);
     this.words = new Uint32Array(this.memory);
+    this.landing = this.x.landingAddress();
+    this.landingBuffer = new Uint8Array(this.memory, this.landing, this.x.windowSize());
     this.windowSize = this.x.windowSize();
     this.eventCapacity = this.x.eventCapacity();
     this.events = this.x.eventsAddress() >>> 2;
@@ -209,7 +218,7 @@ export class Core {
     this.ACT_CALL_APP = g(this.x.ACT_CALL_APP); this.ACT_BODY = g(this.x.ACT_BODY);
     this.ACT_BODY_END = g(this.x.ACT_BODY_END); this.ACT_ERROR = g(this.x.ACT_ERROR);
     this.ACT_CLOSE = g(this.x.ACT_CLOSE); this.ACT_REARM = g(this.x.ACT_REARM);
-    this.ACT_READABLE = g(this.x.ACT_READABLE);
+    this.ACT_READABLE = g(this.x.ACT_READABLE); this.ACT_RELEASE = g(this.x.ACT_RELEASE);
     for (let id = 0; id < this.x.fieldNameCount(); id++) this.fieldNames.push(this.scratchText(this.x.fieldName(id)));
     for (let code = 0; code < this.x.errorCount(); code++) {
       this.errorReasons.push(this.scratchText(this.x.errorText(code)));
@@ -233,6 +242,11 @@ export class Core {
     return this.x.connections();
   }
 
+  /** Connections holding a window of the pool: those with bytes to parse or a request in progress. */
+  get heldWindows(): number {
+    return this.x.windows();
+  }
+
   /** Makes a just-opened connection a plain byte stream: no HTTP, READABLE actions instead. */
   setRaw(conn: number): void {
     this.x.setRaw(conn);
@@ -252,8 +266,14 @@ export class Core {
     return { bytes, rearmAt: this.x.consumeRaw(conn, k) };
   }
 
+  /** The connection's window, taken from the pool if it has none. */
   windowAddress(conn: number): number {
     return this.x.windowAddress(conn);
+  }
+
+  /** The window of pool slot `slot`. */
+  slotWindow(slot: number): number {
+    return this.x.slotWindow(slot);
   }
 
   recordWord(conn: number): number {

@@ -32,7 +32,7 @@ export function parseRequests(input: string, splitAt: number[] = [], limits?: Pa
   pieces.push(bytes.subarray(last));
 
   const conn = core.openConnection();
-  const window = core.windowAddress(conn);
+  let window = core.windowAddress(conn);
   const result: ParseResult = { requests: [], closed: false };
   let readOffset = 0;
   let paused = false;
@@ -67,6 +67,11 @@ export function parseRequests(input: string, splitAt: number[] = [], limits?: Pa
           result.closed = true;
         } else if (type === core.ACT_CLOSE) {
           result.closed = true;
+        } else if (type === core.ACT_RELEASE) {
+          // Every byte was parsed and the window went back to the pool; take one again.
+          readOffset = 0;
+          paused = false;
+          window = core.windowAddress(conn);
         } else if (type === core.ACT_REARM) {
           readOffset = a;
           if (b === 1) paused = false;
