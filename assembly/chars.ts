@@ -46,11 +46,14 @@ export function initChars(): void {
   return c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
 }
 
+// Literals are UTF-16 in static memory: their code units are read directly, no bounds checks.
+
 /** Case-insensitive comparison of `len` bytes at `p` with an ASCII lowercase literal. */
 export function equalsLower(p: usize, len: i32, literal: string): bool {
   if (len != literal.length) return false;
+  const units = changetype<usize>(literal);
   for (let i = 0; i < len; i++) {
-    if (lower(load<u8>(p + i)) != <u32>literal.charCodeAt(i)) return false;
+    if (lower(load<u8>(p + i)) != <u32>load<u16>(units + (<usize>i << 1))) return false;
   }
   return true;
 }
@@ -58,8 +61,9 @@ export function equalsLower(p: usize, len: i32, literal: string): bool {
 /** Case-sensitive comparison of `len` bytes at `p` with an ASCII literal. */
 export function equals(p: usize, len: i32, literal: string): bool {
   if (len != literal.length) return false;
+  const units = changetype<usize>(literal);
   for (let i = 0; i < len; i++) {
-    if (<u32>load<u8>(p + i) != <u32>literal.charCodeAt(i)) return false;
+    if (<u32>load<u8>(p + i) != <u32>load<u16>(units + (<usize>i << 1))) return false;
   }
   return true;
 }
