@@ -10,7 +10,7 @@ import { Input, RequestBodyError } from '../src/input.js';
 import { Exchange, type Channel } from '../src/response.js';
 import { fileWrapper } from '../src/filewrapper.js';
 import { CoreLoop } from './loop.js';
-import { WindowStream, type AcceptedSocket } from './stream.js';
+import { WindowStream, type ConnectionHandle } from './stream.js';
 import { WaitingRoom } from './waiting.js';
 import { ResponseTally, type AccessRecord } from './accesslog.js';
 import { TrustedProxies } from './config.js';
@@ -39,6 +39,11 @@ export interface ServerOptions extends Partial<Limits> {
   listen?: { path: string } | { fd: number };
 }
 
+/** What net.Server's listening handle calls for each accepted connection (status 0) or failure. */
+interface ListeningHandle {
+  onconnection(status: number, handle?: ConnectionHandle): void;
+}
+
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 
 /** One HTTP connection: a window stream that carries requests to the application. */
@@ -51,13 +56,13 @@ class Connection extends WindowStream implements Channel {
   /** The peer is a trusted proxy: its forwarded headers are believed. */
   readonly trustsProxy: boolean;
 
-  constructor(private readonly server: Server, id: number, accepted: AcceptedSocket) {
-    super(server.loop, id, accepted);
+  constructor(private readonly server: Server, id: number, handle: ConnectionHandle) {
+    super(server.loop, id, handle);
     this.socket.setNoDelay(true);
     this.environContext = {
       ...server.environBase,
-      remoteAddr: accepted.remoteAddress ?? '',
-      remotePort: String(accepted.remotePort ?? ''),
+      remoteAddr: this.socket.remoteAddress ?? '',
+      remotePort: String(this.socket.remotePort ?? ''),
     };
     this.trustsProxy = server.proxies.trusts(this.environContext.remoteAddr);
   }
@@ -169,7 +174,7 @@ export class Server {
       fileWrapper,
     };
     this.stopped = new Promise((resolve) => { this.resolveStopped = resolve; });
-    this.net = net.createServer({ pauseOnConnect: true }, (raw) => this.accept(raw as AcceptedSocket));
+    this.net = net.createServer();
     // Errors before listening reject listen(); after, they are logged.
     this.net.on('error', (error) => { if (this.net.listening) this.log.error('listening socket error', error); });
   }
@@ -192,6 +197,7 @@ export class Server {
           (this.environBase as { serverName: string }).serverName = this.address[0];
           (this.environBase as { serverPort: string }).serverPort = String(a.port);
         }
+        this.takeConnections();
         this.loop.startTicking();
         resolve();
       });
@@ -231,42 +237,58 @@ export class Server {
     this.resolveStopped();
   }
 
-  private accept(raw: AcceptedSocket): void {
-    if (raw._handle === null) return;
+  /**
+   * Takes accepted connections from the listening handle itself: net.Server would wrap each in a
+   * net.Socket of its own, and a connection needs only the one that reads into its window.
+   * Failures (EMFILE and the like) still go through net.Server, which reports them as 'error'.
+   */
+  private takeConnections(): void {
+    const listening = (this.net as unknown as { _handle: ListeningHandle | null })._handle;
+    if (listening === null) throw new Error('wasgi: the server is not listening');
+    const report = listening.onconnection;
+    listening.onconnection = (status: number, handle?: ConnectionHandle) => {
+      if (status !== 0 || handle === undefined) report.call(listening, status, handle);
+      else this.accept(handle);
+    };
+  }
+
+  private accept(handle: ConnectionHandle): void {
     // A newcomer queues behind those already waiting.
     const id = this.waiting.size === 0 ? this.core.openConnection() : -1;
     if (id >= 0) {
       this.refusing = false;
-      this.open(id, raw);
-    } else if (!this.waiting.add(raw)) {
-      this.refuse(raw);
+      this.open(id, handle);
+    } else if (!this.waiting.add(handle)) {
+      this.refuse(handle);
     }
   }
 
-  private open(id: number, raw: AcceptedSocket): void {
-    const conn = new Connection(this, id, raw);
+  private open(id: number, handle: ConnectionHandle): void {
+    const conn = new Connection(this, id, handle);
     this.byId[id] = conn;
     this.conns.add(conn);
     conn.socket.resume();
   }
 
   /** The waiting room is full too: answer and close rather than keep the client waiting. */
-  private refuse(raw: AcceptedSocket): void {
+  private refuse(handle: ConnectionHandle): void {
     if (!this.refusing && this.net.listening) {
       this.refusing = true;
       this.log.log('warning', `all ${this.core.limits.maxConnections} connections are in use and ${this.waiting.capacity} more are waiting: answering 503 to newcomers until the waiting ones are served (maxConnections, backlog)`);
     }
-    raw.end(this.core.errorResponse(-1, E_SERVICE_UNAVAILABLE, this.loop.now()));
-    raw.resume();
+    const socket = new net.Socket({ handle } as net.SocketConstructorOpts);
+    socket.on('error', () => { /* the client is being turned away */ });
+    socket.end(this.core.errorResponse(-1, E_SERVICE_UNAVAILABLE, this.loop.now()));
+    socket.resume();
   }
 
   private afterActions(): void {
     this.runApps();
     // The run freed the slots of the connections that closed: the longest waiting take them.
     while (this.waiting.size > 0 && this.core.openConnections < this.core.limits.maxConnections) {
-      const raw = this.waiting.take();
-      if (raw === undefined) break;
-      this.open(this.core.openConnection(), raw);
+      const handle = this.waiting.take();
+      if (handle === undefined) break;
+      this.open(this.core.openConnection(), handle);
     }
   }
 

@@ -16,6 +16,9 @@ export interface StreamHandle {
 
 export type AcceptedSocket = net.Socket & { _handle: StreamHandle | null };
 
+/** A connection's libuv handle (TCP or pipe), as a listening handle hands it over. */
+export type ConnectionHandle = StreamHandle & { close(): void };
+
 const LINGER_MS = 2000;
 /** Pending output up to this size is copied into one buffer before writing. */
 const COALESCE_BYTES = 16384;
@@ -39,14 +42,14 @@ export class WindowStream {
   private drainWaiters: (() => void)[] = [];
 
   /**
-   * Wraps `accepted` (a socket from a `pauseOnConnect` server) or, without it, makes a new
-   * unconnected socket that reads into the window once connected.
+   * Wraps an accepted connection's `handle` or, without one, makes a new unconnected socket that
+   * reads into the window once connected.
    */
-  constructor(protected readonly loop: CoreLoop, readonly id: number, accepted?: AcceptedSocket) {
+  constructor(protected readonly loop: CoreLoop, readonly id: number, handle?: ConnectionHandle) {
     const core = loop.core;
     const onread = { buffer: () => this.nextBuffer(), callback: (n: number) => this.onRead(n) };
     this.socket = new net.Socket({
-      ...(accepted ? { handle: accepted._handle } : {}),
+      ...(handle ? { handle } : {}),
       allowHalfOpen: true,
       onread,
     } as net.SocketConstructorOpts);
@@ -55,11 +58,6 @@ export class WindowStream {
     this.socket.on('drain', () => this.onDrain());
     this.socket.on('close', () => {
       this.closed = true;
-      if (accepted) {
-        // Hand the net.Server's bookkeeping back to the socket it accepted.
-        accepted._handle = null;
-        accepted.destroy();
-      }
       for (const wake of this.drainWaiters.splice(0)) wake();
       loop.queue(core.EV_CLOSED, id, 0);
       this.onClose();

@@ -1,13 +1,13 @@
 // Connections accepted while every connection slot is taken. libuv accepts by itself and Node
 // cannot pause a listening handle, so the connections a kernel listen backlog would have held wait
-// here instead: paused (not one byte read), in arrival order, at most `capacity` of them, each for
-// at most `timeout` ms. A paused socket learns nothing from its peer, so a client that gives up
-// while waiting is found out when its turn comes (its first read is the end) or when it expires.
+// here instead: bare handles, not one byte read, in arrival order, at most `capacity` of them, each
+// for at most `timeout` ms. Nothing is learned from an unread peer, so a client that gives up while
+// waiting is found out when its turn comes (its first read is the end) or when it expires.
 
-import type { AcceptedSocket } from './stream.js';
+import type { ConnectionHandle } from './stream.js';
 
 interface Waiter {
-  socket: AcceptedSocket;
+  handle: ConnectionHandle;
   /** performance.now() after which it is closed unserved. */
   until: number;
 }
@@ -24,23 +24,21 @@ export class WaitingRoom {
     return this.queue.length - this.head;
   }
 
-  /** Queues a paused socket; false when the room is full (or closed). */
-  add(socket: AcceptedSocket): boolean {
+  /** Queues an accepted handle; false when the room is full (or closed). */
+  add(handle: ConnectionHandle): boolean {
     if (this.closed || this.size >= this.capacity) return false;
-    // Nothing is read or written while it waits; a destroy must not throw an unhandled error.
-    socket.on('error', () => {});
-    this.queue.push({ socket, until: performance.now() + this.timeout });
+    this.queue.push({ handle, until: performance.now() + this.timeout });
     this.arm();
     return true;
   }
 
   /** The connection that has waited longest and may still wait; undefined when none. */
-  take(): AcceptedSocket | undefined {
+  take(): ConnectionHandle | undefined {
     this.expire();
     if (this.size === 0) return undefined;
-    const { socket } = this.queue[this.head++];
+    const { handle } = this.queue[this.head++];
     this.compact();
-    return socket;
+    return handle;
   }
 
   /** Closes every waiting connection; the room takes no more. */
@@ -48,7 +46,7 @@ export class WaitingRoom {
     this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    for (let i = this.head; i < this.queue.length; i++) this.queue[i].socket.destroy();
+    for (let i = this.head; i < this.queue.length; i++) this.queue[i].handle.close();
     this.queue = [];
     this.head = 0;
   }
@@ -56,7 +54,7 @@ export class WaitingRoom {
   /** Closes, silently, the connections whose time is up: they all wait at the front. */
   private expire(): void {
     const now = performance.now();
-    while (this.size > 0 && this.queue[this.head].until <= now) this.queue[this.head++].socket.destroy();
+    while (this.size > 0 && this.queue[this.head].until <= now) this.queue[this.head++].handle.close();
     this.compact();
   }
 

@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { inspect } from 'node:util';
 import { CoreLoop } from '../host/loop.js';
-import { WindowStream, type AcceptedSocket } from '../host/stream.js';
+import { WindowStream, type AcceptedSocket, type ConnectionHandle } from '../host/stream.js';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -135,12 +135,17 @@ class RawStream extends WindowStream {
   orphaned = false;
   error: NodeJS.ErrnoException | null = null;
 
-  constructor(loop: CoreLoop, id: number, readonly wake: () => void, accepted?: AcceptedSocket) {
-    super(loop, id, accepted);
+  constructor(loop: CoreLoop, id: number, readonly wake: () => void, private readonly accepted?: AcceptedSocket) {
+    super(loop, id, (accepted?._handle ?? undefined) as ConnectionHandle | undefined);
     this.socket.on('error', (error: NodeJS.ErrnoException) => { this.error ??= error; });
   }
 
   protected override onClose(): void {
+    if (this.accepted) {
+      // Hand the net.Server's bookkeeping back to the socket it accepted (this one wrapped its handle).
+      this.accepted._handle = null;
+      this.accepted.destroy();
+    }
     if (streams[this.id] === this) streams[this.id] = undefined;
     this.wake();
   }
