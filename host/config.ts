@@ -151,6 +151,8 @@ export function parseBind(value: unknown): Bind {
 }
 
 const DEFAULT_BIND = '127.0.0.1:8000';
+/** gunicorn's default: a burst of new connections waits in the kernel rather than being refused. */
+export const DEFAULT_BACKLOG = 2048;
 
 /** The options, in the order --help lists them. Durations are in seconds. */
 export const OPTIONS: readonly Option[] = [
@@ -169,7 +171,7 @@ export const OPTIONS: readonly Option[] = [
   { key: 'maxRequestsJitter', flag: 'max-requests-jitter', meta: 'N', parse: integer(0),
     help: 'add a random 0..N to --max-requests for each worker (default 0)' },
   { key: 'backlog', flag: 'backlog', meta: 'N', parse: integer(1, 65535),
-    help: 'listen backlog, and how many connections may wait for a free slot beyond --max-connections; more: 503 (default 511)' },
+    help: `listen backlog, and how many connections may wait for a free slot beyond --max-connections; more: 503 (default ${DEFAULT_BACKLOG})` },
   { key: 'accessLogfile', flag: 'access-logfile', meta: 'FILE', parse: text('a file name, or - for stdout'),
     help: 'write an access log line per response to FILE (- for stdout; default: none)' },
   { key: 'accessLogformat', flag: 'access-logformat', meta: 'FORMAT', parse: parseFormat,
@@ -325,7 +327,7 @@ export function defaultSettings(env: NodeJS.ProcessEnv = process.env): Settings 
     keepAlive: DEFAULT_LIMITS.keepAliveTimeout / 1000,
     maxRequests: 0,
     maxRequestsJitter: 0,
-    backlog: 511,
+    backlog: DEFAULT_BACKLOG,
     accessLogfile: null,
     accessLogformat: COMBINED_FORMAT,
     errorLogfile: '-',

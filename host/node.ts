@@ -13,7 +13,7 @@ import { CoreLoop } from './loop.js';
 import { WindowStream, type ConnectionHandle } from './stream.js';
 import { WaitingRoom } from './waiting.js';
 import { ResponseTally, type AccessRecord } from './accesslog.js';
-import { TrustedProxies } from './config.js';
+import { DEFAULT_BACKLOG, TrustedProxies } from './config.js';
 import type { Application, Environ, HeaderList } from '../src/types.js';
 
 export interface ServerOptions extends Partial<Limits> {
@@ -23,7 +23,7 @@ export interface ServerOptions extends Partial<Limits> {
   logLevel?: LogLevel;
   /**
    * Listen backlog, and how many connections may wait for a free slot while all maxConnections
-   * are in use (default 511); beyond it newcomers are answered 503.
+   * are in use (default 2048, as gunicorn); beyond it newcomers are answered 503.
    */
   backlog?: number;
   /** Value of wsgi.multiprocess (set by the cluster launcher). */
@@ -156,7 +156,7 @@ export class Server {
     if (typeof app !== 'function') throw new TypeError('wasgi: the application must be a function (environ, startResponse)');
     this.loop = new CoreLoop(options, { act: (i) => this.act(i), afterActions: () => this.afterActions() });
     this.core = this.loop.core;
-    const backlog = options.backlog ?? 511;
+    const backlog = options.backlog ?? DEFAULT_BACKLOG;
     if (!Number.isInteger(backlog) || backlog < 0) throw new RangeError(`wasgi: backlog must be a whole number, got ${backlog}`);
     this.waiting = new WaitingRoom(backlog, this.core.limits.headerTimeout);
     this.log = new ErrorLog(options.errorLog, options.logLevel);
@@ -184,7 +184,7 @@ export class Server {
     return this.address;
   }
 
-  listen(backlog = 511): Promise<void> {
+  listen(backlog = DEFAULT_BACKLOG): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
       this.net.once('error', onError);
