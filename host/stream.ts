@@ -1,7 +1,11 @@
-// A socket whose reads land in its connection's window of the core's memory. libuv asks the
-// buffer function where to put the next read (the window's free tail) and the callback learns
-// only the byte count, which becomes a READ event. A full window stops reading until the core
-// re-arms it; a socket whose writes are not draining is not read either.
+// A socket whose reads go to its connection's window in the core's memory. Every socket reads into
+// the core's landing zone and the read callback copies the bytes at once to the window's free
+// tail (taking a window from the pool if the connection has none), then queues a READ event with
+// the window's new fill. The landing zone is never re-pointed: Node's handle.useUserBuffer() adds
+// a native listener per call that lives as long as the socket, so the buffer is only ever changed
+// through the buffer function's answer after each read, which bounds the next read to the room
+// left in the window. A full window stops reading until the core re-arms it; a socket whose
+// writes are not draining is not read either.
 
 import net from 'node:net';
 import type { CoreLoop } from './loop.js';
@@ -11,7 +15,6 @@ export interface StreamHandle {
   reading: boolean;
   readStart(): number;
   readStop(): number;
-  useUserBuffer(buffer: Uint8Array): void;
 }
 
 export type AcceptedSocket = net.Socket & { _handle: StreamHandle | null };
@@ -74,24 +77,26 @@ export class WindowStream {
     return (this.socket as AcceptedSocket)._handle;
   }
 
-  /** The free part of the window, where the kernel puts the next read. */
+  /**
+   * Where the next read goes: the landing zone, as much of it as the window has room for (room
+   * only grows until that read: the core's REARM and RELEASE move data down or empty the window).
+   * A full window is not read from; the one byte keeps the buffer valid until it is re-armed.
+   */
   private nextBuffer(): Uint8Array {
     const core = this.loop.core;
-    if (this.window < 0) return core.landingBuffer;
-    const free = core.windowSize - this.readOffset;
-    return new Uint8Array(core.memory, this.window + (free > 0 ? this.readOffset : 0), free > 0 ? free : core.windowSize);
+    const room = this.window < 0 ? core.windowSize : core.windowSize - this.readOffset;
+    return room === core.windowSize ? core.landingBuffer : core.landingBuffer.subarray(0, Math.max(room, 1));
   }
 
   private onRead(n: number): boolean {
     const loop = this.loop;
+    const core = loop.core;
+    // Move the bytes out of the landing zone before another socket reads there.
     if (this.window < 0) {
-      // The read landed in the shared landing zone: move it into a window of this connection's
-      // own before another socket reads there.
-      const core = loop.core;
       this.window = core.windowAddress(this.id);
-      core.bytes.copy(core.bytes, this.window, core.landing, core.landing + n);
       this.readOffset = 0;
     }
+    core.bytes.copyWithin(this.window + this.readOffset, core.landing, core.landing + n);
     this.readOffset += n;
     if (this.readBatch === loop.batch) {
       // Reads coalesce: the event carries the window's new fill.
@@ -107,16 +112,15 @@ export class WindowStream {
     return true;
   }
 
-  /** The core moved the read position (REARM): re-point libuv's buffer, resume if it was full. */
+  /** The core moved the read position (REARM): the next read goes there; resume if it was full. */
   rearm(offset: number, resume: boolean): void {
     if (this.closed) return;
     this.readOffset = offset;
-    this.handle?.useUserBuffer(this.nextBuffer());
     if (resume) this.full = false;
     this.updateReading();
   }
 
-  /** The window went back to the pool (RELEASE): the next read lands in the landing zone. */
+  /** The window went back to the pool (RELEASE): the next read takes one again. */
   release(): void {
     this.window = -1;
     this.rearm(0, true);
