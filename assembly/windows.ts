@@ -5,7 +5,7 @@
 // memory follows the connections that are busy, not the ones that are open.
 
 import * as L from "./layout";
-import { get, set, WINDOW, FILL, POS, SCAN, LINE_START, HEAD_START, CONN_FLAGS, C_FULL } from "./conn";
+import { get, set, resetRequest, WINDOW, FILL, POS, CONN_FLAGS, C_FULL } from "./conn";
 
 let freeSlots = 0;
 
@@ -55,8 +55,7 @@ export function release(conn: i32): void {
   set(conn, WINDOW, -1);
   set(conn, FILL, 0);
   set(conn, POS, 0);
-  set(conn, SCAN, 0);
-  set(conn, LINE_START, 0);
-  set(conn, HEAD_START, 0);
   set(conn, CONN_FLAGS, get(conn, CONN_FLAGS) & ~C_FULL);
+  // Only an idle or closing connection gives its window back: no request is under way.
+  resetRequest(conn);
 }
