@@ -1,5 +1,5 @@
 // Python's socket module for TCP streams, on the core loop that serves HTTP. An accepted or
-// connected socket is a WindowStream in RAW mode: the kernel reads into its window in the core's
+// connected socket is a WindowStream in RAW mode: its reads go to its window in the core's
 // memory, the core reports READABLE (bytes waiting, or the peer's end), and recv() takes bytes
 // out of the window. A listening socket is a pauseOnConnect net.Server whose connections wait in
 // a queue until accept(). In blocking mode (the default) accept/recv/send/connect return Promises;
