@@ -28,6 +28,21 @@ const digest: Application = async (environ, startResponse) => {
   return [`${body.length} ${sha256(body)}`];
 };
 
+/** `payload` as a request body stream of random-sized pieces (fetch sends it chunked). */
+function inRandomChunks(payload: Uint8Array): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= payload.length) controller.close();
+      else {
+        const size = 1000 + Math.floor(Math.random() * 70_000);
+        controller.enqueue(payload.subarray(offset, offset + size));
+        offset += size;
+      }
+    },
+  });
+}
+
 /** An async iterable body yielding `chunks`, with a pause between them. */
 function streamOf(chunks: Chunk[], pauseMs = 0): ResponseBody {
   return {
@@ -515,17 +530,7 @@ describe('request bodies', () => {
   it('receives a 5 MiB chunked body intact', async () => {
     const { url } = await start(digest);
     const payload = randomBytes(5 * 1024 * 1024);
-    let offset = 0;
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (offset >= payload.length) controller.close();
-        else {
-          const size = 1000 + Math.floor(Math.random() * 70_000);
-          controller.enqueue(payload.subarray(offset, offset + size));
-          offset += size;
-        }
-      },
-    });
+    const stream = inRandomChunks(payload);
     const response = await fetch(`${url}/digest`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
     expect(await response.text()).toBe(`${payload.length} ${sha256(payload)}`);
   });
@@ -542,17 +547,7 @@ describe('request bodies', () => {
   it('echoes a 5 MiB chunked body intact', async () => {
     const { url } = await start(echo);
     const payload = randomBytes(5 * 1024 * 1024);
-    let offset = 0;
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (offset >= payload.length) controller.close();
-        else {
-          const size = 1000 + Math.floor(Math.random() * 70_000);
-          controller.enqueue(payload.subarray(offset, offset + size));
-          offset += size;
-        }
-      },
-    });
+    const stream = inRandomChunks(payload);
     const response = await fetch(`${url}/echo`, { method: 'POST', body: stream, duplex: 'half', signal: AbortSignal.timeout(5000) } as RequestInit);
     const body = Buffer.from(await response.arrayBuffer());
     expect(body.length).toBe(payload.length);
