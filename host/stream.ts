@@ -28,7 +28,7 @@ const COALESCE_BYTES = 16384;
 
 export class WindowStream {
   readonly socket: net.Socket;
-  /** The connection's window in the core's memory, or -1: reads land in the shared landing zone. */
+  /** The connection's window in the core's memory, or -1 while it holds none (the next read takes one). */
   private window = -1;
   private readOffset = 0;
   private readBatch = -1;
@@ -45,8 +45,8 @@ export class WindowStream {
   private drainWaiters: (() => void)[] = [];
 
   /**
-   * Wraps an accepted connection's `handle` or, without one, makes a new unconnected socket that
-   * reads into the window once connected.
+   * Wraps an accepted connection's `handle` or, without one, makes a new unconnected socket whose
+   * reads go to the window once connected.
    */
   constructor(protected readonly loop: CoreLoop, readonly id: number, handle?: ConnectionHandle) {
     const core = loop.core;
