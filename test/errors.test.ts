@@ -108,10 +108,7 @@ describe('malformed requests', () => {
 
   it('answers an error after a good pipelined request, then closes', async () => {
     const { port } = await start(ok);
-    const client = await RawClient.connect(port);
-    await client.write('GET /good HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/9.9\r\nHost: x\r\n\r\nGET /never HTTP/1.1\r\nHost: x\r\n\r\n');
-    await client.waitClosed();
-    const { responses } = client.parseAll();
+    const { responses } = await exchange(port, 'GET /good HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/9.9\r\nHost: x\r\n\r\nGET /never HTTP/1.1\r\nHost: x\r\n\r\n', { untilClose: true });
     expect(responses.map((r) => r.status)).toEqual([200, 505]);
     expect(responses[0].text).toBe('ok /good');
   });
@@ -166,9 +163,7 @@ describe('application errors', () => {
         close: () => { closes++; },
       };
     });
-    const client = await RawClient.connect(port);
-    await client.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    await client.waitClosed();
+    const { client } = await exchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { untilClose: true });
     expect(client.text, 'the head and the chunks sent before the failure reach the client').toContain('second part;');
     const { responses } = client.parseAll();
     expect(responses).toHaveLength(1);
@@ -194,9 +189,7 @@ describe('application errors', () => {
         },
       };
     });
-    const client = await RawClient.connect(port);
-    await client.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    await client.waitClosed();
+    const { client } = await exchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { untilClose: true });
     expect(client.text, 'the head and the 40 bytes sent before the failure reach the client').toContain('only forty');
     const [r] = client.parseAll().responses;
     expect(r.status).toBe(200);
@@ -280,9 +273,7 @@ describe('application errors', () => {
       }
       return [];
     });
-    const client = await RawClient.connect(port);
-    await client.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    await client.waitClosed();
+    const { client } = await exchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { untilClose: true });
     expect((caught as Error)?.message).toBe('too late');
     expect(client.text, 'the head and the bytes written before the failure reach the client').toContain('started;');
     const [r] = client.parseAll().responses;
@@ -334,9 +325,7 @@ describe('application errors', () => {
       sr('200 OK', [['Content-Length', '10']]);
       return ['short'];
     });
-    const client = await RawClient.connect(port);
-    await client.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    await client.waitClosed();
+    const { client } = await exchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { untilClose: true });
     const [r] = client.parseAll().responses;
     expect(r.complete).toBe(false);
     expect(r.text).toBe('short');
@@ -410,10 +399,7 @@ describe('request body limits and errors', () => {
 
   it('sends one response and closes when an application that ignores the body gets a malformed one', async () => {
     const { port } = await start(ok);
-    const client = await RawClient.connect(port);
-    await client.write('POST /ignore HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\nGET /never HTTP/1.1\r\nHost: x\r\n\r\n');
-    await client.waitClosed();
-    const { responses } = client.parseAll();
+    const { responses } = await exchange(port, 'POST /ignore HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\nGET /never HTTP/1.1\r\nHost: x\r\n\r\n', { untilClose: true });
     expect(responses).toHaveLength(1);
     expect(responses[0].complete).toBe(true);
     // The application answered before it could know; the server's own 400 would be fine too.
@@ -432,10 +418,7 @@ describe('request body limits and errors', () => {
         return ['bad body'];
       }
     });
-    const client = await RawClient.connect(port);
-    await client.write('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nqq\r\n');
-    await client.waitClosed();
-    const { responses } = client.parseAll();
+    const { responses } = await exchange(port, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nqq\r\n', { untilClose: true });
     // Either the application's answer or the server's 400 is acceptable, but exactly one, then close.
     expect(responses).toHaveLength(1);
     expect([400, 422]).toContain(responses[0].status);

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Application } from '../src/index.js';
-import { RawClient, sleep } from './helpers/net.js';
+import { RawClient, exchange, sleep } from './helpers/net.js';
 import { readAll, start, useServers } from './helpers/server.js';
 
 useServers();
@@ -88,10 +88,7 @@ describe('pipelining', () => {
 
   it('stops after a pipelined request with Connection: close', async () => {
     const { port } = await start(describeRequestSafe);
-    const client = await RawClient.connect(port);
-    await client.write(get(1).bytes + 'GET /last HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' + get(3).bytes);
-    await client.waitClosed();
-    const { responses } = client.parseAll();
+    const { responses } = await exchange(port, get(1).bytes + 'GET /last HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' + get(3).bytes, { untilClose: true });
     expect(responses.map((r) => r.text)).toEqual([get(1).expect, 'GET /last  body=']);
     expect(responses[1].connectionHas('close')).toBe(true);
   });

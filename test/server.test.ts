@@ -185,10 +185,7 @@ describe('persistence', () => {
       sr('200 OK', [['Content-Type', 'text/plain'], ['Connection', 'close']]);
       return ['bye'];
     });
-    const client = await RawClient.connect(port);
-    await client.write(GET() + GET('/second'));
-    await client.waitClosed();
-    const { responses } = client.parseAll();
+    const { responses } = await exchange(port, GET() + GET('/second'), { untilClose: true });
     expect(responses).toHaveLength(1);
     expect(responses[0].text).toBe('bye');
     expect(responses[0].headerAll('connection')).toHaveLength(1);
