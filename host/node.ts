@@ -68,12 +68,23 @@ class Connection extends WindowStream implements Channel {
   }
 
   protected override onClose(): void {
+    this.exchange?.clientLeft();
     this.logAccess();
     this.exchange = null;
     this.server.forget(this);
   }
 
+  /**
+   * A FIN while an application works on a request that came before it: the client has left (as
+   * node:http and uvicorn take it), so a long poll or a stream does not hold the connection for
+   * ever. A request that arrived with the FIN (a half-closing client) is still answered.
+   */
+  protected override onPeerEnd(): void {
+    this.exchange?.clientLeft();
+  }
+
   protected override onDrained(): void {
+    if (this.closed) return;
     if (this.doneAfterDrain >= 0) {
       const mustClose = this.doneAfterDrain;
       this.doneAfterDrain = -1;
@@ -87,11 +98,15 @@ class Connection extends WindowStream implements Channel {
     return this.server.log;
   }
 
+  // The core's connection id is reused once this socket has closed: nothing may reach it after.
+
   head(status: string, headers: HeaderList, bodyLength: number): Head {
+    if (this.closed) throw new Error('wasgi: the connection is closed');
     return this.loop.core.serializeHead(this.id, status, headers, bodyLength, this.loop.now());
   }
 
   errorResponse(code: number): Buffer {
+    if (this.closed) throw new Error('wasgi: the connection is closed');
     return this.loop.core.errorResponse(this.id, code, this.loop.now());
   }
 
