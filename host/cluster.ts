@@ -90,16 +90,21 @@ interface ErrorLogs {
 
 /**
  * Opens the error log of the primary or a worker (`who` prefixes its messages elsewhere). When it
- * is a file, stderr is told when writing to it fails and when it works again.
+ * is a file, stderr is told when writing to it fails and when it works again, and the other way
+ * round.
  */
 function openErrorLog(s: Settings, who: string): ErrorLogs {
   const file = new LogFile('error log', s.errorLogfile, 'stderr');
+  const log = new ErrorLog(file.write, s.logLevel);
   const stderr = s.errorLogfile === '-' ? file : new LogFile('messages', '-', 'stderr');
-  if (stderr !== file) file.report = (message) => stderr.write(`wasgi: ${who}${message}\n`);
+  if (stderr !== file) {
+    file.report = (message) => stderr.write(`wasgi: ${who}${message}\n`);
+    stderr.report = (message) => log.log('error', who + message);
+  }
   return {
     file,
     stderr,
-    log: new ErrorLog(file.write, s.logLevel),
+    log,
     close: () => {
       file.close();
       stderr.close();
