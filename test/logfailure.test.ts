@@ -9,7 +9,7 @@ import { open } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { APP, eventually, killChildren, request, start, text, Wasgi, type RequestOptions } from './fixtures/wasgi.js';
+import { APP, eventually, killChildren, request, run, start, text, Wasgi, type RequestOptions } from './fixtures/wasgi.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'wasgi-logfailure-'));
 const others = new Set<ChildProcess>();
@@ -167,6 +167,21 @@ describe('logs never endanger serving', () => {
     expect(wasgi.workers()).toContain(Number(pid));
     expect(alive(wasgi.pid)).toBe(true);
     expect((await wasgi.stop()).code).toBe(0);
+  });
+
+  it('stderr closed, --error-logfile FILE: the last words go to the file, with one line saying stderr failed', async () => {
+    const log = path.join(dir, 'last-words.log');
+    const pipe = fifo('last-words');
+    const readEnd = openSync(pipe, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writeEnd = openSync(pipe, constants.O_WRONLY);
+    const exiting = run(['no/such/module.mjs', '-b', '127.0.0.1:0', '--error-logfile', log], { stderr: writeEnd });
+    closeSync(writeEnd);
+    closeSync(readEnd);
+    const exit = await exiting;
+    expect(exit.code).toBe(1);
+    const written = readFileSync(log, 'utf8');
+    expect(written).toMatch(/\[critical\] module not found: /);
+    expect(lines(written, /messages on stderr: writing failed \(EPIPE/)).toHaveLength(1);
   });
 
   it('a stdout reader that stalls: lines wait for it; past the limit they are dropped and counted; then written again, none twice', async () => {
