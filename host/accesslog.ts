@@ -1,7 +1,6 @@
-// The access log: what one response was (followed as its bytes are written), lines in gunicorn's
-// format atoms (the combined log format by default), and log files that can be reopened.
+// The access log: what one response was (followed as its bytes are written), and lines in
+// gunicorn's format atoms (the combined log format by default). Where they go: logfile.ts.
 
-import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Environ } from '../src/types.js';
 
 /** What the server reports once per finished (or aborted) response. */
@@ -221,77 +220,4 @@ export function compileFormat(format: string): (record: AccessRecord) => string 
     for (const part of parts) line += typeof part === 'string' ? part : part(record);
     return line;
   };
-}
-
-/**
- * A log destination: a file opened for appending, or '-' for the process's stdout or stderr.
- * Buffered logs gather the lines of one event-loop turn into one write; reopen() starts a new
- * file after a rotation (SIGUSR1).
- */
-export class LogFile {
-  private fd = -1;
-  private pending: string[] = [];
-  private size = 0;
-  private scheduled = false;
-  private closed = false;
-
-  constructor(readonly target: string, private readonly std: NodeJS.WriteStream, private readonly buffered = false) {
-    if (target !== '-') this.fd = openSync(target, 'a');
-  }
-
-  readonly write = (text: string): void => {
-    if (this.closed) return;
-    if (!this.buffered) {
-      this.out(text);
-      return;
-    }
-    this.pending.push(text);
-    this.size += text.length;
-    if (this.size >= 65536) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
-  };
-
-  flush(): void {
-    this.scheduled = false;
-    if (this.pending.length === 0) return;
-    const text = this.pending.join('');
-    this.pending = [];
-    this.size = 0;
-    this.out(text);
-  }
-
-  private out(text: string): void {
-    if (this.fd < 0) {
-      this.std.write(text);
-      return;
-    }
-    try {
-      writeSync(this.fd, text);
-    } catch {
-      // A full disk or a revoked file must not take the server down.
-    }
-  }
-
-  /** Opens the file anew (after logrotate moved it); keeps the old one if that fails. */
-  reopen(): void {
-    this.flush();
-    if (this.fd < 0 || this.closed) return;
-    try {
-      const fd = openSync(this.target, 'a');
-      closeSync(this.fd);
-      this.fd = fd;
-    } catch {
-      // keep writing where we were
-    }
-  }
-
-  close(): void {
-    this.flush();
-    this.closed = true;
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
-  }
 }
