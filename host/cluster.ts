@@ -567,6 +567,10 @@ async function runWorker(): Promise<void> {
   });
   // Meant for the primary (a terminal sends them to the whole process group).
   for (const signal of ['SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const) process.on(signal, () => {});
+  // A promise the application left to fail on its own harms no request of ours: log it, go on.
+  process.on('unhandledRejection', (reason) => {
+    log.error(`worker ${process.pid}: a promise was rejected and nothing handled it (in the application); the worker goes on`, reason);
+  });
   process.on('uncaughtException', (error) => {
     log.error(`worker ${process.pid}: uncaught exception; the worker exits`, error);
     exit(1);

@@ -43,6 +43,16 @@ describe.concurrent('wasgi --workers: supervision', () => {
     expect(exit).toMatchObject({ code: 0, signal: null, stderr: '' });
   });
 
+  it('a promise the application leaves rejected is logged, and the worker goes on', async () => {
+    const wasgi = await start([APP, '-b', '127.0.0.1:0']);
+    const [worker] = wasgi.workers();
+    expect(await text(`${wasgi.url}/reject`)).toBe('rejected');
+    await wasgi.waitFor(/nothing handled it \(in the application\); the worker goes on\n[^\n]*left unhandled by the application/);
+    expect(await text(`${wasgi.url}/pid`)).toBe(String(worker));
+    expect(wasgi.workers()).toEqual([worker]);
+    expect((await wasgi.stop()).code).toBe(0);
+  });
+
   it('a worker killed with SIGKILL is replaced', async () => {
     const wasgi = await start([APP, '-w', '2', '-b', '127.0.0.1:0']);
     const [victim, survivor] = wasgi.workers();
