@@ -9,6 +9,6 @@ export { CoreExit } from './wasi-imports.js';
 export { fileWrapper } from './filewrapper.js';
 export type { LogLevel, LogSink } from './errors.js';
 export type {
-  Application, Chunk, Environ, ErrorStream, ExcInfo, FileLike, FileWrapper, HeaderList, InputStream,
+  Application, Chunk, Environ, ErrorStream, ExcInfo, FileLike, FileSource, FileWrapper, HeaderList, InputStream,
   ResponseBody, StartResponse, Write,
 } from './types.js';
