@@ -14,7 +14,8 @@ import { WindowStream, type ConnectionHandle } from './stream.js';
 import { WaitingRoom } from './waiting.js';
 import { ResponseTally, type AccessRecord } from './accesslog.js';
 import { DEFAULT_BACKLOG, TrustedProxies } from './config.js';
-import type { Application, Environ, HeaderList } from '../src/types.js';
+import { applyForwarded } from './forwarded.js';
+import type { Application, HeaderList } from '../src/types.js';
 
 export interface ServerOptions extends Partial<Limits> {
   /** Where errors and wsgi.errors go: a stream or a function (default: process.stderr). */
@@ -318,7 +319,7 @@ export class Server {
         // A body the application is not reading stays in the client's buffers, not ours.
         else input.onPressure = (over) => conn.hold(over);
         const environ = buildEnviron(core, this.keys, conn.id, conn.environContext, input);
-        if (conn.trustsProxy) applyForwarded(environ, this.proxies);
+        if (conn.trustsProxy) applyForwarded(environ, this.proxies, this.log);
         const exchange = new Exchange(this.app, environ, input, conn, (flags & F_EXPECT_CONTINUE) !== 0);
         conn.exchange = exchange;
         if (this.accessLog !== undefined) conn.tally = new ResponseTally(environ);
@@ -356,30 +357,6 @@ export class Server {
         conn.release();
         break;
     }
-  }
-}
-
-/**
- * A trusted proxy's X-Forwarded-For sets REMOTE_ADDR: the last hop that is not itself a trusted
- * proxy (the first entry when all are); its X-Forwarded-Proto (http or https) sets wsgi.url_scheme.
- */
-function applyForwarded(environ: Environ, proxies: TrustedProxies): void {
-  const forwardedFor = environ.HTTP_X_FORWARDED_FOR;
-  if (typeof forwardedFor === 'string') {
-    const hops = forwardedFor.split(',').map((hop) => hop.trim().replace(/^\[([^\]]*)\](?::\d+)?$|^(\d+\.\d+\.\d+\.\d+):\d+$/, '$1$2')).filter((hop) => hop !== '');
-    let client = hops[0];
-    for (let i = hops.length - 1; i >= 0; i--) {
-      if (!proxies.trusts(hops[i])) {
-        client = hops[i];
-        break;
-      }
-    }
-    if (client !== undefined) environ.REMOTE_ADDR = client;
-  }
-  const proto = environ.HTTP_X_FORWARDED_PROTO;
-  if (typeof proto === 'string') {
-    const scheme = proto.slice(proto.lastIndexOf(',') + 1).trim().toLowerCase();
-    if (scheme === 'https' || scheme === 'http') environ['wsgi.url_scheme'] = scheme;
   }
 }
 
