@@ -12,7 +12,7 @@ import { fileWrapper } from '../src/filewrapper.js';
 import { CoreLoop } from './loop.js';
 import { WindowStream, type ConnectionHandle } from './stream.js';
 import { WaitingRoom } from './waiting.js';
-import { ResponseTally, type AccessRecord } from './accesslog.js';
+import { rejectionRecord, ResponseTally, type AccessRecord } from './accesslog.js';
 import { DEFAULT_BACKLOG, TrustedProxies } from './config.js';
 import { applyForwarded } from './forwarded.js';
 import type { Application, HeaderList } from '../src/types.js';
@@ -29,7 +29,10 @@ export interface ServerOptions extends Partial<Limits> {
   backlog?: number;
   /** Value of wsgi.multiprocess (set by the cluster launcher). */
   multiprocess?: boolean;
-  /** Called once per finished (or aborted) response with what an access log line needs. */
+  /**
+   * Called once per finished (or aborted) response with what an access log line needs, the
+   * server's own answers to requests it rejected included (`rejected`, with only what it knew).
+   */
   accessLog?: (record: AccessRecord) => void;
   /**
    * Peers whose X-Forwarded-For (REMOTE_ADDR) and X-Forwarded-Proto (wsgi.url_scheme) are
@@ -279,7 +282,9 @@ export class Server {
     }
     const socket = new net.Socket({ handle } as net.SocketConstructorOpts);
     socket.on('error', () => { /* the client is being turned away */ });
-    socket.end(this.core.errorResponse(-1, E_SERVICE_UNAVAILABLE, this.loop.now()));
+    const answer = this.core.errorResponse(-1, E_SERVICE_UNAVAILABLE, this.loop.now());
+    socket.end(answer);
+    this.accessLog?.(rejectionRecord({ ...this.environBase, remoteAddr: socket.remoteAddress ?? '', remotePort: String(socket.remotePort ?? '') }, answer));
     socket.resume();
   }
 
@@ -340,13 +345,16 @@ export class Server {
         else input.fail(new RequestBodyError(`request body rejected: ${core.errorReasons[b]}`, b, core.errorStatuses[b]));
         break;
       }
-      case core.ACT_ERROR:
+      case core.ACT_ERROR: {
         // With an application running, its input has failed and it answers; otherwise we do.
         if (conn.exchange !== null) break;
-        conn.send(core.errorResponse(conn.id, a, this.loop.now()));
+        const answer = core.errorResponse(conn.id, a, this.loop.now());
+        conn.send(answer);
+        this.accessLog?.(rejectionRecord(conn.environContext, answer));
         if (this.log.enabled('debug')) this.log.log('debug', `${conn.environContext.remoteAddr}: ${core.errorStatuses[a]} ${core.errorReasons[a]} (code ${a})`);
         conn.end();
         break;
+      }
       case core.ACT_CLOSE:
         conn.end();
         break;
