@@ -589,7 +589,8 @@ async function runWorker(): Promise<void> {
   const accessLog = format !== null || limit > 0
     ? (record: AccessRecord): void => {
       if (format !== null) accessFile?.write(`${format(record)}\n`);
-      if (++served === limit) send({ wasgi: 'retire', served });
+      // Requests the server refused itself do not count toward --max-requests.
+      if (!record.rejected && ++served === limit) send({ wasgi: 'retire', served });
     }
     : undefined;
   const options: ServerOptions = {

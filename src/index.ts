@@ -2,7 +2,7 @@
 
 export { makeServer, serve, Server } from '../host/node.js';
 export type { ServerOptions, ServeOptions } from '../host/node.js';
-export type { AccessRecord } from '../host/accesslog.js';
+export type { AccessEnviron, AccessRecord } from '../host/accesslog.js';
 export { DEFAULT_LIMITS } from './core.js';
 export type { Limits } from './core.js';
 export { CoreExit } from './wasi-imports.js';

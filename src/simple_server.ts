@@ -75,7 +75,7 @@ export class WSGIRequestHandler {
 export class WSGIServer {
   private app: Application | null = null;
   private readonly server: Server;
-  private readonly handlers = new WeakMap<Environ, WSGIRequestHandler>();
+  private readonly handlers = new WeakMap<object, WSGIRequestHandler>();
   /** Settles once the server listens (rejects if it cannot). */
   readonly ready: Promise<void>;
 
