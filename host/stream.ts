@@ -7,7 +7,7 @@
 // left in the window. A full window stops reading until the core re-arms it; a socket whose
 // writes are not draining is not read either.
 
-import net from 'node:net';
+import * as net from 'node:net';
 import type { CoreLoop } from './loop.js';
 
 /** The parts of libuv's stream handle the host drives directly (`socket._handle`). */
