@@ -19,6 +19,7 @@ import { ErrorLog } from '../src/errors.js';
 import type { Application } from '../src/types.js';
 import { compileFormat, type AccessRecord } from './accesslog.js';
 import { CliError, describeBind, limitsOf, loadApplication, ms, usageError, type Bind, type Settings } from './config.js';
+import { watchHandovers, type LostHandovers } from './handovers.js';
 import { LogFile } from './logfile.js';
 import { makeServer, type Server, type ServerOptions } from './node.js';
 
@@ -261,10 +262,22 @@ class Primary {
       replaces.replacedBy = record;
     }
     this.records.set(worker.id, record);
+    watchHandovers(worker, () => this.othersListening(record), (lost) => this.onLostHandovers(record, lost));
     worker.on('message', (message: FromWorker) => this.onMessage(record, message));
     worker.on('exit', (code, signal) => this.onExit(record, code, signal));
     worker.on('error', () => { /* the IPC channel of a worker that is gone; 'exit' follows */ });
     this.log.log('debug', `worker ${record.pid} booting${replaces ? ` to replace worker ${replaces.pid}` : ''}`);
+  }
+
+  /** Whether a worker other than `record` listens (and so can take the connections it leaves). */
+  private othersListening(record: WorkerRecord): boolean {
+    return this.live().some((r) => r !== record && r.state === 'ready' && r.worker.isConnected());
+  }
+
+  private onLostHandovers(record: WorkerRecord, lost: LostHandovers): void {
+    const count = lost.handedOver + lost.closed;
+    const fate = [lost.handedOver > 0 ? `${lost.handedOver} handed to another worker` : '', lost.closed > 0 ? `${lost.closed} closed` : ''];
+    this.log.log('info', `worker ${record.pid} died before taking ${count === 1 ? 'a connection' : `${count} connections`} handed to it: ${fate.filter((f) => f !== '').join(', ')}`);
   }
 
   /** Brings the workers to the count wanted, and replaces one stale worker at a time. */

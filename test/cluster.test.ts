@@ -241,8 +241,8 @@ describe('wasgi --workers: signals and deadlines', () => {
     const reply = await request(`${wasgi.url}/block?ms=6000`).then(() => 'answered', () => 'failed');
     expect(reply).toBe('failed');
     await wasgi.waitFor(new RegExp(`worker ${blocked} timed out: no heartbeat for [\\d.]+ s \\(--timeout 1\\); killing it`));
-    // The connection the primary handed to the blocked worker in its last moment is lost (node:cluster
-    // never gets it back): ask with a short timeout.
+    // Connections that arrive before the replacement listens are refused or closed: ask with a
+    // short timeout.
     await eventually(async () => {
       const pid = Number(await text(`${wasgi.url}/pid`, { timeoutMs: 1000 }).catch(() => '0'));
       return pid !== 0 && pid !== blocked;
