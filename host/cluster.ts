@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { ErrorLog } from '../src/errors.js';
 import type { Application } from '../src/types.js';
 import { compileFormat, type AccessRecord } from './accesslog.js';
-import { CliError, describeBind, limitsOf, loadApplication, ms, usageError, type Bind, type Settings } from './config.js';
+import { CliError, describeBind, loadApplication, usageError, type Bind, type Settings } from './config.js';
+import { ms, serverOptionsOf } from './settings.js';
 import { watchHandovers, type LostHandovers } from './handovers.js';
 import { LogFile } from './logfile.js';
 import { makeServer, type Server, type ServerOptions } from './node.js';
@@ -607,12 +608,11 @@ async function runWorker(): Promise<void> {
     }
     : undefined;
   const options: ServerOptions = {
-    ...limitsOf(s),
+    ...serverOptionsOf(s),
+    // The worker writes its logs itself (the access log also counts --max-requests).
+    accessLogfile: null,
     errorLog: errorLogs.file.write,
-    logLevel: s.logLevel,
-    backlog: s.backlog,
     multiprocess: plan.multiprocess,
-    forwardedAllowIps: s.forwardedAllowIps,
     accessLog,
   };
   const addresses: string[] = [];
