@@ -66,6 +66,11 @@ function workers(n: number): string {
   return n === 1 ? '1 worker' : `${n} workers`;
 }
 
+/** How a worker ended, for the log. */
+function exitHow(code: number | null, signal: string | null): string {
+  return signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+}
+
 function backoff(failures: number): number {
   return failures <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 100 * 2 ** (failures - 2));
 }
@@ -204,6 +209,9 @@ class Primary {
   private readonly checker: NodeJS.Timeout | null = null;
   private announced = false;
   private stopping: 'graceful' | 'quick' | null = null;
+  /** The signal that stopped the primary, and when. */
+  private stopReason = '';
+  private stopStarted = 0;
   /** Exiting because of an error (a worker could not start, or they keep dying). */
   private exiting = false;
   private exitCode = 0;
@@ -353,7 +361,9 @@ class Primary {
     }
     if (!this.announced && this.live().filter((r) => r.state === 'ready').length >= this.desired) {
       this.announced = true;
+      // The addresses on stdout, for whatever started the command; the start in the log.
       this.stdout.write(record.addresses.map((a) => `wasgi: listening on ${a}\n`).join(''));
+      this.log.log('info', `started: listening on ${record.addresses.join(', ')} with ${workers(this.desired)} (primary ${process.pid})`);
     }
     this.maintain();
   }
@@ -362,6 +372,8 @@ class Primary {
     this.records.delete(record.worker.id);
     clearTimeout(record.killTimer);
     if (this.stopping !== null || this.exiting) {
+      // A failed start says what failed in one line: its workers' exits are not news.
+      if (this.stopping !== null) this.log.log('info', `worker ${record.pid} ${exitHow(code, signal)}`);
       if (this.records.size === 0) this.finish();
       return;
     }
@@ -370,11 +382,10 @@ class Primary {
     if (replacement !== undefined) replacement.replaces = undefined;
     if (replaced !== undefined) replaced.replacedBy = undefined;
     if (record.state === 'stopping') {
-      this.log.log('debug', `worker ${record.pid} stopped`);
+      this.log.log('info', `worker ${record.pid} ${exitHow(code, signal)}`);
     } else {
       const now = Date.now();
-      const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
-      if (!record.fatal) this.log.log('warning', `worker ${record.pid} ${how}${record.timedOut ? ' after its timeout' : ''}`);
+      if (!record.fatal) this.log.log('warning', `worker ${record.pid} ${exitHow(code, signal)}${record.timedOut ? ' after its timeout' : ''}`);
       if (now - this.lastFailure > FAILURE_MEMORY_MS) this.failures = 0;
       this.lastFailure = now;
       if (record.state === 'booting' || now - record.born < FAST_FAILURE_MS) this.failures++;
@@ -469,8 +480,10 @@ class Primary {
     // A second TERM or INT does not wait any more.
     const mode = this.stopping === 'graceful' ? 'quick' : how;
     this.stopping = mode;
+    this.stopReason = signal;
+    this.stopStarted = Date.now();
     if (this.spawnTimer !== null) clearTimeout(this.spawnTimer);
-    this.log.log('debug', `${signal}: stopping ${mode === 'graceful' ? 'gracefully' : 'at once'}`);
+    this.log.log('info', `${signal}: stopping ${mode === 'graceful' ? `gracefully (--graceful-timeout ${this.settings.gracefulTimeout} s)` : 'at once'}`);
     for (const record of this.records.values()) this.stopWorker(record, mode);
     if (this.records.size === 0) this.finish();
   }
@@ -493,6 +506,9 @@ class Primary {
   }
 
   private finish(): void {
+    if (this.stopping !== null) {
+      this.log.log('info', `stopped (${this.stopReason}): the workers drained and exited in ${((Date.now() - this.stopStarted) / 1000).toFixed(2)} s`);
+    }
     if (this.checker !== null) clearInterval(this.checker);
     if (this.spawnTimer !== null) clearTimeout(this.spawnTimer);
     for (const [signal, handler] of this.signals) process.off(signal, handler);
