@@ -32,6 +32,8 @@ interface WorkerPlan {
   multiprocess: boolean;
 }
 
+type ToWorker = { wasgi: 'multiprocess'; value: boolean };
+
 type FromWorker =
   | { wasgi: 'beat' }
   | { wasgi: 'listening'; addresses: string[] }
@@ -435,7 +437,10 @@ class Primary {
         if (JSON.stringify(next.bind) !== JSON.stringify(this.configured.bind)) {
           this.log.log('warning', 'SIGHUP: a change of --bind needs a restart; keeping the current addresses');
         }
-        if (next.workers !== this.configured.workers) this.desired = next.workers;
+        if (next.workers !== this.configured.workers) {
+          this.desired = next.workers;
+          this.tellMultiprocess();
+        }
         this.configured = { workers: next.workers, bind: next.bind };
         this.settings = { ...next, bind: this.settings.bind };
       } catch (error) {
@@ -460,7 +465,20 @@ class Primary {
     }
     this.desired = desired;
     this.log.log('info', `${signal}: ${workers(desired)}`);
+    this.tellMultiprocess();
     this.maintain();
+  }
+
+  /** wsgi.multiprocess follows the number of workers wanted now: every worker is told when it changes. */
+  private tellMultiprocess(): void {
+    const message: ToWorker = { wasgi: 'multiprocess', value: this.desired > 1 };
+    for (const record of this.records.values()) {
+      try {
+        if (record.worker.isConnected()) record.worker.send(message);
+      } catch {
+        // gone
+      }
+    }
   }
 
   private reopenLogs(): void {
@@ -594,6 +612,9 @@ async function runWorker(): Promise<void> {
   process.on('SIGUSR1', () => {
     errorLogs.file.reopen();
     accessFile?.reopen();
+  });
+  process.on('message', (message: ToWorker) => {
+    if (message?.wasgi === 'multiprocess') for (const server of servers) server.setMultiprocess(message.value === true);
   });
   // Meant for the primary (a terminal sends them to the whole process group).
   for (const signal of ['SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const) process.on(signal, () => {});

@@ -80,11 +80,11 @@ class Connection extends WindowStream implements Channel {
   constructor(private readonly server: Server, id: number, handle: ConnectionHandle) {
     super(server.loop, id, handle);
     this.socket.setNoDelay(true);
-    this.environContext = {
-      ...server.environBase,
+    // The server's part is read through, so a change of it (wsgi.multiprocess) reaches open connections.
+    this.environContext = Object.assign(Object.create(server.environBase) as EnvironContext, {
       remoteAddr: this.socket.remoteAddress ?? '',
       remotePort: String(this.socket.remotePort ?? ''),
-    };
+    });
     this.trustsProxy = server.proxies.trusts(this.environContext.remoteAddr);
   }
 
@@ -230,6 +230,11 @@ export class Server {
     this.net = net.createServer();
     // Errors before listening reject listen(); after, they are logged.
     this.net.on('error', (error) => { if (this.net.listening) this.log.error('listening socket error', error); });
+  }
+
+  /** Sets wsgi.multiprocess for the requests from now on (the command tells its workers when their number changes). */
+  setMultiprocess(multiprocess: boolean): void {
+    (this.environBase as { multiprocess: boolean }).multiprocess = multiprocess;
   }
 
   /** [host, port] the server listens on (the real port once listening). */

@@ -96,6 +96,22 @@ describe.concurrent('wasgi --workers: supervision', () => {
     expect((await wasgi.stop()).code).toBe(0);
   });
 
+  it('wsgi.multiprocess follows the number of workers: TTIN, TTOU and HUP agree', async () => {
+    const multiprocess = async (url: string): Promise<boolean> => (JSON.parse(await text(`${url}/environ`)) as { multiprocess: boolean }).multiprocess;
+    const wasgi = await start([APP, '-b', '127.0.0.1:0']);
+    expect(await multiprocess(wasgi.url)).toBe(false);
+    wasgi.signal('SIGTTIN');
+    await eventually(() => wasgi.workers().length === 2, 'two workers');
+    await eventually(async () => (await Promise.all([0, 1, 2, 3].map(() => multiprocess(wasgi.url)))).every((m) => m), 'both workers to say true');
+    wasgi.signal('SIGTTOU');
+    await eventually(() => wasgi.workers().length === 1, 'one worker');
+    await eventually(async () => !(await multiprocess(wasgi.url)), 'the last worker to say false');
+    wasgi.signal('SIGHUP');
+    await wasgi.waitFor(/SIGHUP: reload complete/);
+    expect(await multiprocess(wasgi.url)).toBe(false);
+    expect((await wasgi.stop()).code).toBe(0);
+  });
+
   it('SIGTTIN adds a worker and SIGTTOU removes one', async () => {
     const wasgi = await start([APP, '-b', '127.0.0.1:0']);
     expect(wasgi.workers()).toHaveLength(1);

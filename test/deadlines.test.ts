@@ -31,6 +31,24 @@ describe('deadlines', () => {
     expect(client.data.length).toBe(response.rawHead.length + response.body.length);
   });
 
+  it('with the default keepAlive (5 s), idle connections close within 5% of it, whenever they went idle', async () => {
+    const { port } = await start(app);
+    // Four connections going idle a quarter of a second apart: each closes 5 s after its response.
+    const lateness = await Promise.all([0, 250, 500, 750].map(async (delay) => {
+      await sleep(delay);
+      const client = await RawClient.connect(port);
+      await client.write(GET);
+      await client.next(1);
+      const idle = performance.now();
+      await client.waitClosed(8000);
+      return performance.now() - idle - 5000;
+    }));
+    for (const late of lateness) {
+      expect(late).toBeGreaterThanOrEqual(-5);
+      expect(late).toBeLessThan(500);
+    }
+  }, 15_000);
+
   it('keeps a connection that goes on sending requests', async () => {
     const { port } = await start(app, { keepAlive: 0.3 });
     const client = await RawClient.connect(port);
