@@ -1,20 +1,32 @@
-// The access log: what one response was (followed as its bytes are written), lines in gunicorn's
-// format atoms (the combined log format by default), and log files that can be reopened.
+// The access log: what one response was (followed as its bytes are written, or the server's own
+// answer to a request it rejected), and lines in gunicorn's format atoms (the combined log format
+// by default) with every field escaped. Where they go: logfile.ts.
 
-import { closeSync, openSync, writeSync } from 'node:fs';
+import type { EnvironContext } from '../src/environ.js';
 import type { Environ } from '../src/types.js';
+
+/**
+ * What is known of the request a record is about: its whole environ, or, for a request the server
+ * answered itself before any application saw it, only what the connection tells (REMOTE_ADDR,
+ * REMOTE_PORT, SERVER_NAME, SERVER_PORT, wsgi.url_scheme).
+ */
+export type AccessEnviron = Pick<Environ, 'REMOTE_ADDR' | 'REMOTE_PORT'> & Partial<Environ>;
+
+type RejectionContext = Pick<EnvironContext, 'remoteAddr' | 'remotePort' | 'serverName' | 'serverPort' | 'urlScheme'>;
 
 /** What the server reports once per finished (or aborted) response. */
 export interface AccessRecord {
   /** The request's environ (REMOTE_ADDR and wsgi.url_scheme after forwarded headers). */
-  environ: Environ;
+  environ: AccessEnviron;
+  /** The server answered itself (400, 408, 413, 414, 431, 501, 503, 505, ...): no application ran. */
+  rejected: boolean;
   /** The response status; 0 when no response head was sent. */
   status: number;
   /** Body bytes sent (chunked framing not counted). */
   bytes: number;
   /** The response head as sent (status line and header lines), '' when none was. */
   head: string;
-  /** When the request was handed to the application (ms since the epoch). */
+  /** When the request was handed to the application, or rejected (ms since the epoch). */
   start: number;
   /** Milliseconds from then until the response was done. */
   duration: number;
@@ -40,7 +52,7 @@ export class ResponseTally {
   private sizeLine = '';
   private lastChunk = false;
 
-  constructor(readonly environ: Environ) {}
+  constructor(readonly environ: AccessEnviron, private readonly rejected = false) {}
 
   write(data: Uint8Array): void {
     let i = 0;
@@ -88,6 +100,7 @@ export class ResponseTally {
   record(): AccessRecord {
     return {
       environ: this.environ,
+      rejected: this.rejected,
       status: this.status,
       bytes: this.bytes,
       head: this.head,
@@ -97,23 +110,50 @@ export class ResponseTally {
   }
 }
 
+/**
+ * The record of a request the server answered itself with `response` (a whole error response),
+ * before any application: of the request only the connection's side is known.
+ */
+export function rejectionRecord(ctx: RejectionContext, response: Uint8Array): AccessRecord {
+  const environ: AccessEnviron = {
+    REMOTE_ADDR: ctx.remoteAddr,
+    REMOTE_PORT: ctx.remotePort,
+    SERVER_NAME: ctx.serverName,
+    SERVER_PORT: ctx.serverPort,
+    'wsgi.url_scheme': ctx.urlScheme,
+  };
+  const tally = new ResponseTally(environ, true);
+  tally.write(response);
+  return tally.record();
+}
+
 /** gunicorn's default, the combined log format. */
 export const COMBINED_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"';
 
 type Atom = (r: AccessRecord) => string;
 
-/** Request-controlled text: quotes, backslashes, controls and non-ASCII bytes as escapes (as Apache does). */
-function escape(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return /["\\\x00-\x1f\x7f-\uffff]/.test(text)
-    // eslint-disable-next-line no-control-regex
-    ? text.replace(/["\\\x00-\x1f\x7f-\uffff]/g, (c) => c === '"' ? '\\"' : c === '\\' ? '\\\\'
-      : c.charCodeAt(0) > 0xff ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+const UNSAFE = /["\\\x00-\x1f\x7f-\uffff]/;
+const UNSAFE_ALL = /["\\\x00-\x1f\x7f-\uffff]/g;
+
+/**
+ * Every field is escaped as it goes into a line. gunicorn escapes double quotes (as \"); wasgi
+ * also escapes backslashes, control and non-ASCII characters (as Apache does), so that no value
+ * can end a field early, start a line of its own or hide bytes from whoever reads the log.
+ */
+function escapeField(text: string): string {
+  return UNSAFE.test(text)
+    ? text.replace(UNSAFE_ALL, (c) => {
+      if (c === '"') return '\\"';
+      if (c === '\\') return '\\\\';
+      const code = c.charCodeAt(0);
+      return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
+    })
     : text;
 }
 
-function orDash(value: unknown): string {
-  return typeof value === 'string' && value !== '' ? escape(value) : '-';
+/** A value, or '-' when it is missing or empty. */
+function dash(value: unknown): string {
+  return typeof value === 'string' && value !== '' ? value : '-';
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -136,14 +176,14 @@ function clfTime(ms: number): string {
 }
 
 /** The user name of a Basic Authorization header, as gunicorn's %(u)s. */
-function basicUser(environ: Environ): string {
+function basicUser(environ: AccessEnviron): string {
   const auth = environ.HTTP_AUTHORIZATION;
   if (typeof auth !== 'string') return '-';
   const match = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(auth);
   if (match === null) return '-';
   const decoded = Buffer.from(match[1], 'base64').toString('latin1');
   const colon = decoded.indexOf(':');
-  return orDash(colon < 0 ? decoded : decoded.slice(0, colon));
+  return dash(colon < 0 ? decoded : decoded.slice(0, colon));
 }
 
 function responseHeader(head: string, name: string): string {
@@ -152,24 +192,25 @@ function responseHeader(head: string, name: string): string {
     const colon = line.indexOf(':');
     if (colon > 0 && line.slice(0, colon).toLowerCase() === name) values.push(line.slice(colon + 1).trim());
   }
-  return values.length > 0 ? escape(values.join(', ')) : '-';
+  return values.length > 0 ? values.join(', ') : '-';
 }
 
+/** The atoms' raw values; compileFormat escapes each. Fields a rejected request lacks are '-'. */
 const ATOMS: Record<string, Atom> = {
-  h: (r) => orDash(r.environ.REMOTE_ADDR),
+  h: (r) => dash(r.environ.REMOTE_ADDR),
   l: () => '-',
   u: (r) => basicUser(r.environ),
   t: (r) => clfTime(r.start),
-  r: (r) => escape(`${r.environ.REQUEST_METHOD} ${r.environ.RAW_URI} ${r.environ.SERVER_PROTOCOL}`),
-  m: (r) => escape(r.environ.REQUEST_METHOD),
-  U: (r) => orDash(r.environ.PATH_INFO),
-  q: (r) => escape(r.environ.QUERY_STRING),
-  H: (r) => r.environ.SERVER_PROTOCOL,
+  r: (r) => (r.environ.REQUEST_METHOD === undefined ? '-' : `${r.environ.REQUEST_METHOD} ${r.environ.RAW_URI ?? ''} ${r.environ.SERVER_PROTOCOL ?? ''}`),
+  m: (r) => dash(r.environ.REQUEST_METHOD),
+  U: (r) => dash(r.environ.PATH_INFO),
+  q: (r) => r.environ.QUERY_STRING ?? '-',
+  H: (r) => dash(r.environ.SERVER_PROTOCOL),
   s: (r) => (r.status > 0 ? String(r.status) : '-'),
   B: (r) => String(r.bytes),
   b: (r) => (r.bytes > 0 ? String(r.bytes) : '-'),
-  f: (r) => orDash(r.environ.HTTP_REFERER),
-  a: (r) => orDash(r.environ.HTTP_USER_AGENT),
+  f: (r) => dash(r.environ.HTTP_REFERER),
+  a: (r) => dash(r.environ.HTTP_USER_AGENT),
   T: (r) => String(Math.floor(r.duration / 1000)),
   M: (r) => String(Math.round(r.duration)),
   D: (r) => String(Math.round(r.duration * 1000)),
@@ -185,14 +226,14 @@ function braced(name: string): Atom | undefined {
     case 'i': {
       const upper = key.toUpperCase().replace(/-/g, '_');
       const environKey = upper === 'CONTENT_TYPE' || upper === 'CONTENT_LENGTH' ? upper : `HTTP_${upper}`;
-      return (r) => orDash(r.environ[environKey]);
+      return (r) => dash(r.environ[environKey]);
     }
     case 'o': {
       const lower = key.toLowerCase();
       return (r) => responseHeader(r.head, lower);
     }
     default:
-      return () => orDash(process.env[key]);
+      return () => dash(process.env[key]);
   }
 }
 
@@ -211,7 +252,7 @@ export function compileFormat(format: string): (record: AccessRecord) => string 
     else {
       const atom = ATOMS[m[1]] ?? braced(m[1]);
       if (atom === undefined) throw new Error(`unknown atom ${m[0]}`);
-      parts.push(atom);
+      parts.push((r) => escapeField(atom(r)));
     }
     last = pattern.lastIndex;
   }
@@ -221,77 +262,4 @@ export function compileFormat(format: string): (record: AccessRecord) => string 
     for (const part of parts) line += typeof part === 'string' ? part : part(record);
     return line;
   };
-}
-
-/**
- * A log destination: a file opened for appending, or '-' for the process's stdout or stderr.
- * Buffered logs gather the lines of one event-loop turn into one write; reopen() starts a new
- * file after a rotation (SIGUSR1).
- */
-export class LogFile {
-  private fd = -1;
-  private pending: string[] = [];
-  private size = 0;
-  private scheduled = false;
-  private closed = false;
-
-  constructor(readonly target: string, private readonly std: NodeJS.WriteStream, private readonly buffered = false) {
-    if (target !== '-') this.fd = openSync(target, 'a');
-  }
-
-  readonly write = (text: string): void => {
-    if (this.closed) return;
-    if (!this.buffered) {
-      this.out(text);
-      return;
-    }
-    this.pending.push(text);
-    this.size += text.length;
-    if (this.size >= 65536) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
-  };
-
-  flush(): void {
-    this.scheduled = false;
-    if (this.pending.length === 0) return;
-    const text = this.pending.join('');
-    this.pending = [];
-    this.size = 0;
-    this.out(text);
-  }
-
-  private out(text: string): void {
-    if (this.fd < 0) {
-      this.std.write(text);
-      return;
-    }
-    try {
-      writeSync(this.fd, text);
-    } catch {
-      // A full disk or a revoked file must not take the server down.
-    }
-  }
-
-  /** Opens the file anew (after logrotate moved it); keeps the old one if that fails. */
-  reopen(): void {
-    this.flush();
-    if (this.fd < 0 || this.closed) return;
-    try {
-      const fd = openSync(this.target, 'a');
-      closeSync(this.fd);
-      this.fd = fd;
-    } catch {
-      // keep writing where we were
-    }
-  }
-
-  close(): void {
-    this.flush();
-    this.closed = true;
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
-  }
 }

@@ -27,9 +27,15 @@ async function main(argv: string[]): Promise<number> {
   return runPrimary(settings, line.config !== null ? (reload) => resolveSettings(line, reload) : null);
 }
 
-/** Writes `text` and resolves to `code` once it is flushed (pipes may be asynchronous). */
+/**
+ * Writes `text` and resolves to `code` once it is flushed (pipes may be asynchronous), or once
+ * writing failed (a reader that went away): the exit code stays the same.
+ */
 function print(stream: NodeJS.WriteStream, text: string, code: number): Promise<number> {
-  return new Promise((resolve) => stream.write(text, () => resolve(code)));
+  return new Promise((resolve) => {
+    stream.once('error', () => resolve(code));
+    stream.write(text, () => resolve(code));
+  });
 }
 
 main(process.argv.slice(2))

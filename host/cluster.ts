@@ -17,8 +17,10 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ErrorLog } from '../src/errors.js';
 import type { Application } from '../src/types.js';
-import { compileFormat, LogFile, type AccessRecord } from './accesslog.js';
+import { compileFormat, type AccessRecord } from './accesslog.js';
 import { CliError, describeBind, limitsOf, loadApplication, ms, usageError, type Bind, type Settings } from './config.js';
+import { watchHandovers, type LostHandovers } from './handovers.js';
+import { LogFile } from './logfile.js';
 import { makeServer, type Server, type ServerOptions } from './node.js';
 
 const PLAN_ENV = 'WASGI_WORKER_PLAN';
@@ -77,6 +79,38 @@ export function checkLogFiles(s: Settings): void {
       throw usageError(`${flag}: cannot open ${file}: ${(error as Error).message}`);
     }
   }
+}
+
+/** A process's error log, and stderr (the same log when the error log is '-'). */
+interface ErrorLogs {
+  file: LogFile;
+  stderr: LogFile;
+  log: ErrorLog;
+  close(): void;
+}
+
+/**
+ * Opens the error log of the primary or a worker (`who` prefixes its messages elsewhere). When it
+ * is a file, stderr is told when writing to it fails and when it works again, and the other way
+ * round.
+ */
+function openErrorLog(s: Settings, who: string): ErrorLogs {
+  const file = new LogFile('error log', s.errorLogfile, 'stderr');
+  const log = new ErrorLog(file.write, s.logLevel);
+  const stderr = s.errorLogfile === '-' ? file : new LogFile('messages', '-', 'stderr');
+  if (stderr !== file) {
+    file.report = (message) => stderr.write(`wasgi: ${who}${message}\n`);
+    stderr.report = (message) => log.log('error', who + message);
+  }
+  return {
+    file,
+    stderr,
+    log,
+    close: () => {
+      file.close();
+      stderr.close();
+    },
+  };
 }
 
 /** Chooses the port of each port-0 bind, removes stale Unix sockets, checks inherited descriptors. */
@@ -153,7 +187,9 @@ interface WorkerRecord {
 class Primary {
   private readonly records = new Map<number, WorkerRecord>();
   private readonly log: ErrorLog;
-  private readonly errorFile: LogFile;
+  private readonly errorLogs: ErrorLogs;
+  /** The "listening on" lines. */
+  private readonly stdout: LogFile;
   private desired: number;
   private generation = 0;
   private reloads = 0;
@@ -183,8 +219,10 @@ class Primary {
     configured: Settings,
   ) {
     this.configured = { workers: configured.workers, bind: configured.bind };
-    this.errorFile = new LogFile(settings.errorLogfile, process.stderr);
-    this.log = new ErrorLog(this.errorFile.write, settings.logLevel);
+    this.errorLogs = openErrorLog(settings, '');
+    this.log = this.errorLogs.log;
+    this.stdout = new LogFile('output', '-', 'stdout');
+    this.stdout.report = (message) => this.log.log('error', message);
     this.desired = settings.workers;
     const timeout = settings.timeout > 0 ? ms(settings.timeout) : 0;
     if (timeout > 0) this.checker = setInterval(() => this.checkHeartbeats(timeout), Math.min(1000, Math.max(50, timeout / 4)));
@@ -224,10 +262,22 @@ class Primary {
       replaces.replacedBy = record;
     }
     this.records.set(worker.id, record);
+    watchHandovers(worker, () => this.othersListening(record), (lost) => this.onLostHandovers(record, lost));
     worker.on('message', (message: FromWorker) => this.onMessage(record, message));
     worker.on('exit', (code, signal) => this.onExit(record, code, signal));
     worker.on('error', () => { /* the IPC channel of a worker that is gone; 'exit' follows */ });
     this.log.log('debug', `worker ${record.pid} booting${replaces ? ` to replace worker ${replaces.pid}` : ''}`);
+  }
+
+  /** Whether a worker other than `record` listens (and so can take the connections it leaves). */
+  private othersListening(record: WorkerRecord): boolean {
+    return this.live().some((r) => r !== record && r.state === 'ready' && r.worker.isConnected());
+  }
+
+  private onLostHandovers(record: WorkerRecord, lost: LostHandovers): void {
+    const count = lost.handedOver + lost.closed;
+    const fate = [lost.handedOver > 0 ? `${lost.handedOver} handed to another worker` : '', lost.closed > 0 ? `${lost.closed} closed` : ''];
+    this.log.log('info', `worker ${record.pid} died before taking ${count === 1 ? 'a connection' : `${count} connections`} handed to it: ${fate.filter((f) => f !== '').join(', ')}`);
   }
 
   /** Brings the workers to the count wanted, and replaces one stale worker at a time. */
@@ -302,7 +352,7 @@ class Primary {
     }
     if (!this.announced && this.live().filter((r) => r.state === 'ready').length >= this.desired) {
       this.announced = true;
-      process.stdout.write(record.addresses.map((a) => `wasgi: listening on ${a}\n`).join(''));
+      this.stdout.write(record.addresses.map((a) => `wasgi: listening on ${a}\n`).join(''));
     }
     this.maintain();
   }
@@ -402,7 +452,7 @@ class Primary {
   }
 
   private reopenLogs(): void {
-    this.errorFile.reopen();
+    this.errorLogs.file.reopen();
     for (const record of this.records.values()) {
       try {
         record.worker.process.kill('SIGUSR1');
@@ -430,7 +480,7 @@ class Primary {
     this.exiting = true;
     this.exitCode = code;
     if (this.settings.errorLogfile !== '-') this.log.log('critical', message);
-    process.stderr.write(`wasgi: ${message}\n`);
+    this.errorLogs.stderr.write(`wasgi: ${message}\n`);
     for (const record of this.records.values()) {
       try {
         record.worker.process.kill('SIGKILL');
@@ -445,7 +495,8 @@ class Primary {
     if (this.checker !== null) clearInterval(this.checker);
     if (this.spawnTimer !== null) clearTimeout(this.spawnTimer);
     for (const [signal, handler] of this.signals) process.off(signal, handler);
-    this.errorFile.close();
+    this.stdout.close();
+    this.errorLogs.close();
     this.resolveDone(this.exitCode);
   }
 }
@@ -485,17 +536,18 @@ async function runWorker(): Promise<void> {
     setInterval(() => send({ wasgi: 'beat' }), Math.min(1000, Math.max(50, Math.floor(timeout / 4))));
   }
 
-  const errorFile = new LogFile(s.errorLogfile, process.stderr);
-  const log = new ErrorLog(errorFile.write, s.logLevel);
+  const errorLogs = openErrorLog(s, `worker ${process.pid}: `);
+  const log = errorLogs.log;
   retryLostHandovers(log);
-  const accessFile = s.accessLogfile !== null ? new LogFile(s.accessLogfile, process.stdout, true) : null;
+  const accessFile = s.accessLogfile !== null ? new LogFile('access log', s.accessLogfile, 'stdout', true) : null;
+  if (accessFile !== null) accessFile.report = (message) => log.log('error', `worker ${process.pid}: ${message}`);
   const format = accessFile !== null ? compileFormat(s.accessLogformat) : null;
   const servers: Server[] = [];
   let stopping = false;
 
   const exit = (code: number): never => {
     accessFile?.close();
-    errorFile.close();
+    errorLogs.close();
     process.exit(code);
   };
   const fatal = (error: unknown): void => {
@@ -523,11 +575,15 @@ async function runWorker(): Promise<void> {
   process.on('SIGTERM', () => void stop(ms(s.gracefulTimeout)));
   process.on('SIGQUIT', () => void stop(0));
   process.on('SIGUSR1', () => {
-    errorFile.reopen();
+    errorLogs.file.reopen();
     accessFile?.reopen();
   });
   // Meant for the primary (a terminal sends them to the whole process group).
   for (const signal of ['SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const) process.on(signal, () => {});
+  // A promise the application left to fail on its own harms no request of ours: log it, go on.
+  process.on('unhandledRejection', (reason) => {
+    log.error(`worker ${process.pid}: a promise was rejected and nothing handled it (in the application); the worker goes on`, reason);
+  });
   process.on('uncaughtException', (error) => {
     log.error(`worker ${process.pid}: uncaught exception; the worker exits`, error);
     exit(1);
@@ -546,12 +602,13 @@ async function runWorker(): Promise<void> {
   const accessLog = format !== null || limit > 0
     ? (record: AccessRecord): void => {
       if (format !== null) accessFile?.write(`${format(record)}\n`);
-      if (++served === limit) send({ wasgi: 'retire', served });
+      // Requests the server refused itself do not count toward --max-requests.
+      if (!record.rejected && ++served === limit) send({ wasgi: 'retire', served });
     }
     : undefined;
   const options: ServerOptions = {
     ...limitsOf(s),
-    errorLog: errorFile.write,
+    errorLog: errorLogs.file.write,
     logLevel: s.logLevel,
     backlog: s.backlog,
     multiprocess: plan.multiprocess,

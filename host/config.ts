@@ -2,8 +2,7 @@
 // file, their validation (every wrong value is a one-line error naming it, exit code 2), and the
 // loading of the config and application modules (TypeScript through tsx, when it is installed).
 
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -485,27 +484,19 @@ function reason(error: unknown): string {
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx']);
 let typeScript: Promise<void> | null = null;
 
-/** Registers tsx's loader once: found next to wasgi, next to the module, or in the working directory. */
+/**
+ * Registers tsx's loaders once, for ES modules and for CommonJS (a `.ts` file in a "type":
+ * "commonjs" package is CommonJS to Node): the project's own (next to the module or in the working
+ * directory) first, else the one next to wasgi.
+ */
 function enableTypeScript(file: string): Promise<void> {
   typeScript ??= (async () => {
-    const specifier = 'tsx/esm/api';
-    const candidates: (() => Promise<unknown>)[] = [
-      () => import(specifier),
-      ...[path.dirname(file), process.cwd()].map((dir) => async () =>
-        import(pathToFileURL(createRequire(path.join(dir, 'index.js')).resolve(specifier)).href)),
-    ];
-    for (const load of candidates) {
-      let api: { register?: unknown; default?: { register?: unknown } };
-      try {
-        api = (await load()) as typeof api;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') continue;
-        throw new CliError(`cannot load tsx for ${file}: ${reason(error)}`);
-      }
-      const register = api.register ?? api.default?.register;
-      if (typeof register !== 'function') throw new CliError(`cannot load tsx for ${file}: tsx/esm/api has no register() (tsx 4 or later is needed)`);
-      register();
+    for (const dir of [path.dirname(file), process.cwd(), null]) {
+      const esm = await tsxApi('tsx/esm/api', dir, file);
+      if (esm === null) continue;
+      const cjs = await tsxApi('tsx/cjs/api', dir, file);
+      esm();
+      cjs?.();
       return;
     }
     throw new CliError(`${file} is TypeScript, which needs tsx: install it (npm install tsx) next to the application or wasgi`);
@@ -514,10 +505,56 @@ function enableTypeScript(file: string): Promise<void> {
   return typeScript;
 }
 
+/** The register() of a tsx API, found from `dir` (from wasgi itself when null); null when not installed there. */
+async function tsxApi(specifier: string, dir: string | null, file: string): Promise<(() => unknown) | null> {
+  let api: { register?: unknown; default?: { register?: unknown } };
+  try {
+    const target = dir === null ? specifier : importTarget(specifier, dir);
+    if (target === null) return null;
+    api = (await import(target)) as typeof api;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') return null;
+    throw new CliError(`cannot load tsx for ${file}: ${reason(error)}`);
+  }
+  const register = api.register ?? api.default?.register;
+  if (typeof register !== 'function') throw new CliError(`cannot load tsx for ${file}: ${specifier} has no register() (tsx 4 or later is needed)`);
+  return register as () => unknown;
+}
+
+/**
+ * The file URL that `import(specifier)` would load from a module in `dir` (its "import" export),
+ * or null when the package is not installed there. Node 20 resolves only for require() from
+ * another directory, and tsx's CommonJS builds of its APIs do not register from there.
+ */
+function importTarget(specifier: string, dir: string): string | null {
+  const [name, ...rest] = specifier.split('/');
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const root = path.join(at, 'node_modules', name);
+    const manifest = path.join(root, 'package.json');
+    if (existsSync(manifest)) {
+      const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, unknown> }).exports ?? {};
+      let entry = exports[`./${rest.join('/')}`];
+      while (typeof entry === 'object' && entry !== null) {
+        const conditions = entry as Record<string, unknown>;
+        entry = conditions.import ?? conditions.default;
+      }
+      return typeof entry === 'string' ? pathToFileURL(path.join(root, entry)).href : null;
+    }
+    if (path.dirname(at) === at) return null;
+  }
+}
+
 async function importFile(file: string, reload = 0): Promise<Record<string, unknown>> {
   if (TYPESCRIPT.has(path.extname(file))) await enableTypeScript(file);
   const url = pathToFileURL(file).href + (reload > 0 ? `?reload=${reload}` : '');
-  return (await import(url)) as Record<string, unknown>;
+  const namespace = (await import(url)) as Record<string, unknown>;
+  // An ES module compiled to CommonJS (TypeScript in a "commonjs" package): its exports are
+  // module.exports, marked __esModule, which import() gives as the default export.
+  const compiled = namespace.default as Record<string, unknown> | undefined;
+  return Object.keys(namespace).length === 1 && typeof compiled === 'object' && compiled !== null && compiled.__esModule === true
+    ? Object.fromEntries(Object.entries(compiled))
+    : namespace;
 }
 
 /** Imports the module of `target` (MODULE[:CALLABLE]) and returns its callable. */

@@ -12,9 +12,10 @@ import { fileWrapper } from '../src/filewrapper.js';
 import { CoreLoop } from './loop.js';
 import { WindowStream, type ConnectionHandle } from './stream.js';
 import { WaitingRoom } from './waiting.js';
-import { ResponseTally, type AccessRecord } from './accesslog.js';
+import { rejectionRecord, ResponseTally, type AccessRecord } from './accesslog.js';
 import { DEFAULT_BACKLOG, TrustedProxies } from './config.js';
-import type { Application, Environ, HeaderList } from '../src/types.js';
+import { applyForwarded } from './forwarded.js';
+import type { Application, HeaderList } from '../src/types.js';
 
 export interface ServerOptions extends Partial<Limits> {
   /** Where errors and wsgi.errors go: a stream or a function (default: process.stderr). */
@@ -28,7 +29,10 @@ export interface ServerOptions extends Partial<Limits> {
   backlog?: number;
   /** Value of wsgi.multiprocess (set by the cluster launcher). */
   multiprocess?: boolean;
-  /** Called once per finished (or aborted) response with what an access log line needs. */
+  /**
+   * Called once per finished (or aborted) response with what an access log line needs, the
+   * server's own answers to requests it rejected included (`rejected`, with only what it knew).
+   */
   accessLog?: (record: AccessRecord) => void;
   /**
    * Peers whose X-Forwarded-For (REMOTE_ADDR) and X-Forwarded-Proto (wsgi.url_scheme) are
@@ -68,12 +72,23 @@ class Connection extends WindowStream implements Channel {
   }
 
   protected override onClose(): void {
+    this.exchange?.clientLeft();
     this.logAccess();
     this.exchange = null;
     this.server.forget(this);
   }
 
+  /**
+   * A FIN while an application works on a request that came before it: the client has left (as
+   * node:http and uvicorn take it), so a long poll or a stream does not hold the connection for
+   * ever. A request that arrived with the FIN (a half-closing client) is still answered.
+   */
+  protected override onPeerEnd(): void {
+    this.exchange?.clientLeft();
+  }
+
   protected override onDrained(): void {
+    if (this.closed) return;
     if (this.doneAfterDrain >= 0) {
       const mustClose = this.doneAfterDrain;
       this.doneAfterDrain = -1;
@@ -87,11 +102,15 @@ class Connection extends WindowStream implements Channel {
     return this.server.log;
   }
 
+  // The core's connection id is reused once this socket has closed: nothing may reach it after.
+
   head(status: string, headers: HeaderList, bodyLength: number): Head {
+    if (this.closed) throw new Error('wasgi: the connection is closed');
     return this.loop.core.serializeHead(this.id, status, headers, bodyLength, this.loop.now());
   }
 
   errorResponse(code: number): Buffer {
+    if (this.closed) throw new Error('wasgi: the connection is closed');
     return this.loop.core.errorResponse(this.id, code, this.loop.now());
   }
 
@@ -278,7 +297,9 @@ export class Server {
     }
     const socket = new net.Socket({ handle } as net.SocketConstructorOpts);
     socket.on('error', () => { /* the client is being turned away */ });
-    socket.end(this.core.errorResponse(-1, E_SERVICE_UNAVAILABLE, this.loop.now()));
+    const answer = this.core.errorResponse(-1, E_SERVICE_UNAVAILABLE, this.loop.now());
+    socket.end(answer);
+    this.accessLog?.(rejectionRecord({ ...this.environBase, remoteAddr: socket.remoteAddress ?? '', remotePort: String(socket.remotePort ?? '') }, answer));
     socket.resume();
   }
 
@@ -318,7 +339,7 @@ export class Server {
         // A body the application is not reading stays in the client's buffers, not ours.
         else input.onPressure = (over) => conn.hold(over);
         const environ = buildEnviron(core, this.keys, conn.id, conn.environContext, input);
-        if (conn.trustsProxy) applyForwarded(environ, this.proxies);
+        if (conn.trustsProxy) applyForwarded(environ, this.proxies, this.log);
         const exchange = new Exchange(this.app, environ, input, conn, (flags & F_EXPECT_CONTINUE) !== 0);
         conn.exchange = exchange;
         if (this.accessLog !== undefined) conn.tally = new ResponseTally(environ);
@@ -339,13 +360,16 @@ export class Server {
         else input.fail(new RequestBodyError(`request body rejected: ${core.errorReasons[b]}`, b, core.errorStatuses[b]));
         break;
       }
-      case core.ACT_ERROR:
+      case core.ACT_ERROR: {
         // With an application running, its input has failed and it answers; otherwise we do.
         if (conn.exchange !== null) break;
-        conn.send(core.errorResponse(conn.id, a, this.loop.now()));
+        const answer = core.errorResponse(conn.id, a, this.loop.now());
+        conn.send(answer);
+        this.accessLog?.(rejectionRecord(conn.environContext, answer));
         if (this.log.enabled('debug')) this.log.log('debug', `${conn.environContext.remoteAddr}: ${core.errorStatuses[a]} ${core.errorReasons[a]} (code ${a})`);
         conn.end();
         break;
+      }
       case core.ACT_CLOSE:
         conn.end();
         break;
@@ -356,30 +380,6 @@ export class Server {
         conn.release();
         break;
     }
-  }
-}
-
-/**
- * A trusted proxy's X-Forwarded-For sets REMOTE_ADDR: the last hop that is not itself a trusted
- * proxy (the first entry when all are); its X-Forwarded-Proto (http or https) sets wsgi.url_scheme.
- */
-function applyForwarded(environ: Environ, proxies: TrustedProxies): void {
-  const forwardedFor = environ.HTTP_X_FORWARDED_FOR;
-  if (typeof forwardedFor === 'string') {
-    const hops = forwardedFor.split(',').map((hop) => hop.trim().replace(/^\[([^\]]*)\](?::\d+)?$|^(\d+\.\d+\.\d+\.\d+):\d+$/, '$1$2')).filter((hop) => hop !== '');
-    let client = hops[0];
-    for (let i = hops.length - 1; i >= 0; i--) {
-      if (!proxies.trusts(hops[i])) {
-        client = hops[i];
-        break;
-      }
-    }
-    if (client !== undefined) environ.REMOTE_ADDR = client;
-  }
-  const proto = environ.HTTP_X_FORWARDED_PROTO;
-  if (typeof proto === 'string') {
-    const scheme = proto.slice(proto.lastIndexOf(',') + 1).trim().toLowerCase();
-    if (scheme === 'https' || scheme === 'http') environ['wsgi.url_scheme'] = scheme;
   }
 }
 

@@ -7,7 +7,7 @@
 // left in the window. A full window stops reading until the core re-arms it; a socket whose
 // writes are not draining is not read either.
 
-import net from 'node:net';
+import * as net from 'node:net';
 import type { CoreLoop } from './loop.js';
 
 /** The parts of libuv's stream handle the host drives directly (`socket._handle`). */
@@ -56,7 +56,10 @@ export class WindowStream {
       allowHalfOpen: true,
       onread,
     } as net.SocketConstructorOpts);
-    this.socket.on('end', () => loop.queue(core.EV_EOF, id, 0));
+    this.socket.on('end', () => {
+      loop.queue(core.EV_EOF, id, 0);
+      this.onPeerEnd();
+    });
     this.socket.on('error', () => { /* 'close' follows */ });
     this.socket.on('drain', () => this.onDrain());
     this.socket.on('close', () => {
@@ -69,6 +72,9 @@ export class WindowStream {
 
   /** Called once the socket has closed (its slot is released at the next run). */
   protected onClose(): void {}
+
+  /** Called when the peer has sent FIN (its EOF is queued for the core). */
+  protected onPeerEnd(): void {}
 
   /** Called when queued writes have drained. */
   protected onDrained(): void {}

@@ -5,6 +5,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { HeaderList } from './types.js';
 import { wasiImports } from './wasi-imports.js';
+import { wasm, type WasmGlobal, type WasmMemory, type WasmModule } from './wasm.js';
 
 export interface Limits {
   /** Open connections at once (default 10 000). */
@@ -70,7 +71,7 @@ export const E_INTERNAL = 43;
 export const E_SERVICE_UNAVAILABLE = 44;
 
 interface CoreExports {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   /** The reactor's start function (empty today: the core's globals are constants, init lays out memory). */
   _initialize?(): void;
   init(conns: number, line: number, fields: number, fieldSize: number, head: number, body: number): number;
@@ -106,31 +107,31 @@ interface CoreExports {
   errorStatus(code: number): number;
   fieldName(id: number): number;
   errorText(code: number): number;
-  EV_READ: WebAssembly.Global;
-  EV_EOF: WebAssembly.Global;
-  EV_DONE: WebAssembly.Global;
-  EV_CLOSED: WebAssembly.Global;
-  EV_TICK: WebAssembly.Global;
-  EV_DRAIN: WebAssembly.Global;
-  ACT_CALL_APP: WebAssembly.Global;
-  ACT_BODY: WebAssembly.Global;
-  ACT_BODY_END: WebAssembly.Global;
-  ACT_ERROR: WebAssembly.Global;
-  ACT_CLOSE: WebAssembly.Global;
-  ACT_REARM: WebAssembly.Global;
-  ACT_READABLE: WebAssembly.Global;
-  ACT_RELEASE: WebAssembly.Global;
+  EV_READ: WasmGlobal;
+  EV_EOF: WasmGlobal;
+  EV_DONE: WasmGlobal;
+  EV_CLOSED: WasmGlobal;
+  EV_TICK: WasmGlobal;
+  EV_DRAIN: WasmGlobal;
+  ACT_CALL_APP: WasmGlobal;
+  ACT_BODY: WasmGlobal;
+  ACT_BODY_END: WasmGlobal;
+  ACT_ERROR: WasmGlobal;
+  ACT_CLOSE: WasmGlobal;
+  ACT_REARM: WasmGlobal;
+  ACT_READABLE: WasmGlobal;
+  ACT_RELEASE: WasmGlobal;
 }
 
-let compiled: WebAssembly.Module | undefined;
+let compiled: WasmModule | undefined;
 
 /** The core binary: build/wasgi.wasm at the package root (from src/ or dist/src/). */
-export function coreModule(): WebAssembly.Module {
+export function coreModule(): WasmModule {
   if (compiled) return compiled;
   const candidates = ['../build/wasgi.wasm', '../../build/wasgi.wasm'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
   const path = candidates.find((p) => existsSync(p));
   if (!path) throw new Error(`wasgi: core binary not found (looked for ${candidates.join(', ')}); run "npm run build"`);
-  compiled = new WebAssembly.Module(readFileSync(path));
+  compiled = new wasm.Module(readFileSync(path));
   return compiled;
 }
 
@@ -184,10 +185,10 @@ export class Core {
   private readonly lastHead = new LastHead();
 
   /** `module` is build/wasgi.wasm unless given (the benchmarks load variants of the core). */
-  constructor(limits: Partial<Limits> = {}, module: WebAssembly.Module = coreModule()) {
+  constructor(limits: Partial<Limits> = {}, module: WasmModule = coreModule()) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     // The core imports only wasi_snapshot_preview1 (an abort throws a CoreExit; see wasi-imports.ts).
-    const instance = new WebAssembly.Instance(module, wasiImports(() => this.x.memory));
+    const instance = new wasm.Instance(module, wasiImports(() => this.x.memory));
     this.x = instance.exports as unknown as CoreExports;
     this.x._initialize?.();
     const l = this.limits;
@@ -211,7 +212,7 @@ export class Core {
     this.scratchOut = this.x.scratchOutAddress();
     this.text = this.x.responseTextAddress();
     this.textSize = this.x.responseTextSize();
-    const g = (v: WebAssembly.Global): number => v.value as number;
+    const g = (v: WasmGlobal): number => v.value as number;
     this.EV_READ = g(this.x.EV_READ); this.EV_EOF = g(this.x.EV_EOF);
     this.EV_DONE = g(this.x.EV_DONE); this.EV_CLOSED = g(this.x.EV_CLOSED);
     this.EV_TICK = g(this.x.EV_TICK); this.EV_DRAIN = g(this.x.EV_DRAIN);

@@ -1,19 +1,67 @@
-// wsgi.file_wrapper: turns an object with read(size) (and optionally close()) into a response
-// body that is read block by block.
+// wsgi.file_wrapper: a response body read block by block from a file, given as a path, a file
+// descriptor, a FileHandle, or any object with read(size) (and optionally close()). What the
+// wrapper opened (a path) or was handed (a descriptor, a FileHandle) it closes when the response
+// is done; an object's own close() is called as PEP 3333 says.
 
-import type { FileLike, ResponseBody, Chunk } from './types.js';
+import { open, type FileHandle } from 'node:fs/promises';
+import { read as readFd, close as closeFd } from 'node:fs';
+import { promisify } from 'node:util';
+import type { Chunk, FileLike, FileSource, ResponseBody } from './types.js';
 
-export function fileWrapper(file: FileLike, blockSize = 8192): ResponseBody {
+const readFromFd = promisify(readFd);
+const closeFdAsync = promisify(closeFd);
+
+/** What the wrapper reads from: blocks until an empty one, then closed once. */
+interface Blocks {
+  read(size: number): Promise<Uint8Array | string | null | undefined> | Uint8Array | string | null | undefined;
+  close(): unknown;
+}
+
+function isFileHandle(file: object): file is FileHandle {
+  const f = file as Partial<FileHandle>;
+  return typeof f.fd === 'number' && typeof f.stat === 'function' && typeof f.close === 'function' && typeof f.read === 'function';
+}
+
+async function readHandle(handle: FileHandle, size: number): Promise<Uint8Array> {
+  const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(size), 0, size, null);
+  return buffer.subarray(0, bytesRead);
+}
+
+function blocksOf(file: FileSource): Blocks {
+  if (typeof file === 'string') {
+    let handle: Promise<FileHandle> | null = null;
+    return {
+      read: async (size) => readHandle(await (handle ??= open(file, 'r')), size),
+      close: async () => { if (handle !== null) await (await handle).close(); },
+    };
+  }
+  if (typeof file === 'number') {
+    return {
+      read: async (size) => {
+        const { bytesRead, buffer } = await readFromFd(file, Buffer.allocUnsafe(size), 0, size, null);
+        return buffer.subarray(0, bytesRead);
+      },
+      close: () => closeFdAsync(file),
+    };
+  }
+  if (isFileHandle(file)) return { read: (size) => readHandle(file, size), close: () => file.close() };
+  const like: FileLike = file;
+  return { read: (size) => like.read(size), close: () => like.close?.() };
+}
+
+export function fileWrapper(file: FileSource, blockSize = 65536): ResponseBody {
+  if (!Number.isInteger(blockSize) || blockSize <= 0) throw new RangeError(`wsgi.file_wrapper: blockSize must be a positive whole number, got ${blockSize}`);
+  const blocks = blocksOf(file);
   return {
     async *[Symbol.asyncIterator](): AsyncGenerator<Chunk> {
       for (;;) {
-        const block = await file.read(blockSize);
+        const block = await blocks.read(blockSize);
         if (block === undefined || block === null || block.length === 0) return;
         yield block;
       }
     },
     close(): unknown {
-      return file.close?.();
+      return blocks.close();
     },
   };
 }

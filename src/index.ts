@@ -2,13 +2,13 @@
 
 export { makeServer, serve, Server } from '../host/node.js';
 export type { ServerOptions, ServeOptions } from '../host/node.js';
-export type { AccessRecord } from '../host/accesslog.js';
+export type { AccessEnviron, AccessRecord } from '../host/accesslog.js';
 export { DEFAULT_LIMITS } from './core.js';
 export type { Limits } from './core.js';
 export { CoreExit } from './wasi-imports.js';
 export { fileWrapper } from './filewrapper.js';
 export type { LogLevel, LogSink } from './errors.js';
 export type {
-  Application, Chunk, Environ, ErrorStream, ExcInfo, FileLike, FileWrapper, HeaderList, InputStream,
+  Application, Chunk, Environ, ErrorStream, ExcInfo, FileLike, FileSource, FileWrapper, HeaderList, InputStream,
   ResponseBody, StartResponse, Write,
 } from './types.js';

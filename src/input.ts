@@ -53,7 +53,9 @@ export class Input implements InputStream {
     this.notify();
   }
 
+  /** Reads that cannot be satisfied from what came reject with `error`; a whole body stays readable. */
   fail(error: Error): void {
+    if (this.ended || this.error !== null) return;
     this.error = error;
     this.notify();
   }

@@ -27,16 +27,54 @@ export interface Channel {
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 
-function encode(chunk: Chunk): Uint8Array {
+function encode(chunk: unknown): Uint8Array {
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
   if (chunk instanceof Uint8Array) return chunk;
-  throw new TypeError(`response body chunks must be Uint8Array or string, got ${chunk === null ? 'null' : typeof chunk}`);
+  throw new ApplicationMistake(`response body chunks must be Uint8Array or string, got ${chunk === null ? 'null' : typeof chunk}`);
 }
 
-function isThenable<T>(value: unknown): value is PromiseLike<T> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function';
+/** `value instanceof type`, false for values whose prototype cannot be read (a hostile Proxy). */
+function isA(value: unknown, type: abstract new (...args: never[]) => unknown): boolean {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
+  }
 }
+
+/** The application broke the contract (as opposed to throwing): logged without our stack. */
+export class ApplicationMistake extends Error {
+  override name = 'ApplicationMistake';
+}
+
+/** `value.then` when value could be a thenable; reading it may throw (a getter). */
+function thenOf(value: unknown): unknown {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') ? (value as { then?: unknown }).then : undefined;
+}
+
+/** Settles what a close() or return() gave back, reporting a rejection and nothing else. */
+function quietly(value: unknown, onError: (error: unknown) => void): void {
+  try {
+    const then = thenOf(value);
+    if (typeof then !== 'function') return;
+    new Promise((resolve, reject) => { Reflect.apply(then, value, [resolve, reject]); }).catch(onError);
+  } catch (error) {
+    onError(error);
+  }
+}
+
+/** What kind of value a result was, for the error message. */
+function kindOf(value: unknown): string {
+  if (value === undefined) return 'undefined (a missing return?)';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return 'a string (return [text] instead)';
+  return typeof value === 'object' ? 'an object that is neither an array nor iterable' : typeof value;
+}
+
+/** The result has not arrived yet (undefined is a result, a wrong one). */
+const NO_RESULT: unique symbol = Symbol('no result');
+
+type ChunkIterator = Iterator<unknown> | AsyncIterator<unknown>;
 
 export class Exchange {
   private status: string | null = null;
@@ -46,9 +84,14 @@ export class Exchange {
   private declared = -1;
   private sent = 0;
   private mustClose = false;
-  private result: ResponseBody | null = null;
+  private result: unknown = NO_RESULT;
   private resultClosed = false;
+  /** The body iterator while it may still yield (return() is owed if it is left early). */
+  private iterator: ChunkIterator | null = null;
+  /** The response is done with: finished, failed or abandoned. Later calls are no-ops. */
   private settled = false;
+  /** The client left before the response was complete. */
+  private gone = false;
   private continueSent = false;
 
   constructor(
@@ -72,11 +115,12 @@ export class Exchange {
     if (excInfo !== undefined && excInfo !== null) {
       if (this.headersSent) throw excInfo;
     } else if (this.status !== null) {
-      throw new Error('startResponse() called a second time without excInfo');
+      throw new ApplicationMistake('startResponse() called a second time without excInfo');
     }
-    if (typeof status !== 'string') throw new TypeError(`status must be a string such as "200 OK", got ${typeof status}`);
-    if (!/^[0-9]{3} /.test(status)) throw new Error(`invalid status ${JSON.stringify(status)}: expected three digits, a space and a reason phrase`);
-    if (!Array.isArray(headers)) throw new TypeError(`headers must be an array of [name, value] pairs, got ${typeof headers}`);
+    if (typeof status !== 'string') throw new ApplicationMistake(`status must be a string such as "200 OK", got ${typeof status}`);
+    if (!/^[1-5][0-9]{2} /.test(status)) throw new ApplicationMistake(`invalid status ${JSON.stringify(status)}: expected a code from 100 to 599, a space and a reason phrase`);
+    if (status.charCodeAt(0) === 0x31) throw new ApplicationMistake(`status ${JSON.stringify(status)} is informational (1xx); the application's response must be final (2xx to 5xx)`);
+    if (!Array.isArray(headers)) throw new ApplicationMistake(`headers must be an array of [name, value] pairs, got ${headers === null ? 'null' : typeof headers}`);
     this.status = status;
     this.headers = headers;
     return this.write;
@@ -84,38 +128,62 @@ export class Exchange {
 
   /** The write() callable startResponse returns: sends the head first if needed. */
   private readonly write: Write = (chunk: Chunk): void => {
-    if (this.status === null) throw new Error('write() called before startResponse()');
-    if (this.settled) throw new Error('write() called after the response was finished');
+    if (this.settled) {
+      // A late write (from a timer, say) must not throw where nobody catches it.
+      if (!this.gone) this.channel.log.error(`${this.describe()}: write() called after the response was finished; ignored`);
+      return;
+    }
+    if (this.status === null) throw new ApplicationMistake('write() called before startResponse()');
     const bytes = encode(chunk);
     if (!this.headersSent) this.sendHead(-1);
     this.sendBody(bytes);
   };
 
   run(): void {
-    let result: ResponseBody | Promise<ResponseBody>;
+    let result: unknown;
+    let then: unknown;
     try {
       result = this.app(this.environ, this.startResponse);
+      then = thenOf(result);
     } catch (error) {
       this.fail(error);
       return;
     }
-    if (isThenable<ResponseBody>(result)) {
-      result.then((body) => this.consume(body), (error: unknown) => this.fail(error));
-    } else {
+    if (typeof then !== 'function') {
       this.consume(result);
+      return;
     }
+    // A Promise settles once, whatever a thenable does: calls back twice, both, or throws.
+    new Promise<unknown>((resolve, reject) => { Reflect.apply(then, result, [resolve, reject]); })
+      .then((body) => this.consume(body), (error: unknown) => this.fail(error));
   }
 
-  private consume(result: ResponseBody): void {
+  /** The client went away (FIN or RST) before the response was complete. */
+  clientLeft(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.gone = true;
+    if (this.channel.log.enabled('debug')) this.channel.log.log('debug', `${this.describe()}: the client left before the response was complete`);
+    this.input.fail(new RequestBodyError('the client closed the connection', 0, 400));
+    this.release();
+    this.channel.abort();
+  }
+
+  private consume(result: unknown): void {
     this.result = result;
+    if (this.settled) {
+      // Abandoned while the application was still working: its result is closed all the same.
+      this.closeResult();
+      return;
+    }
     try {
       if (Array.isArray(result)) {
-        this.finishWhole(result as Chunk[]);
+        this.finishWhole(result as unknown[]);
       } else if (result !== null && typeof result === 'object' &&
         (Symbol.asyncIterator in result || Symbol.iterator in result)) {
-        this.pump(result).catch((error: unknown) => this.fail(error));
+        void this.pump(result as ResponseBody);
       } else {
-        throw new TypeError(`the application must return an iterable of chunks, got ${result === null ? 'null' : typeof result}`);
+        throw new ApplicationMistake(`the application must return an iterable of chunks (or a Promise of one), got ${kindOf(result)}`);
       }
     } catch (error) {
       this.fail(error);
@@ -123,7 +191,7 @@ export class Exchange {
   }
 
   /** A body given whole (an array): its length is known, so the head can carry it. */
-  private finishWhole(chunks: Chunk[]): void {
+  private finishWhole(chunks: unknown[]): void {
     const bodies = chunks.map(encode);
     if (!this.headersSent) {
       this.requireStatus();
@@ -135,32 +203,53 @@ export class Exchange {
     this.end();
   }
 
+  /** Iterates the body, sending chunks as they come; every failure ends in fail(). */
   private async pump(body: ResponseBody): Promise<void> {
-    const iterator: Iterator<Chunk> | AsyncIterator<Chunk> = Symbol.asyncIterator in body
-      ? (body as AsyncIterable<Chunk>)[Symbol.asyncIterator]()
-      : (body as Iterable<Chunk>)[Symbol.iterator]();
-    for (;;) {
-      if (this.channel.closed) {
-        await iterator.return?.();
-        this.abandon();
-        return;
+    try {
+      this.iterator = Symbol.asyncIterator in body
+        ? (body as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+        : (body as Iterable<unknown>)[Symbol.iterator]();
+      while (!this.settled) {
+        const iterator: ChunkIterator = this.iterator;
+        let done: unknown;
+        let value: unknown;
+        try {
+          const step = await iterator.next();
+          done = step.done;
+          value = step.value;
+        } catch (error) {
+          // An iterator that threw is finished: return() is not owed (as in for...of).
+          this.iterator = null;
+          throw error;
+        }
+        if (this.settled) return;
+        if (done) {
+          this.iterator = null;
+          break;
+        }
+        const bytes = encode(value);
+        if (bytes.length === 0) continue;
+        if (!this.headersSent) this.sendHead(-1);
+        if (!this.sendBody(bytes)) await this.channel.drained();
       }
-      const step = await iterator.next();
-      if (step.done) break;
-      const bytes = encode(step.value);
-      if (bytes.length === 0) continue;
-      if (!this.headersSent) this.sendHead(-1);
-      if (!this.sendBody(bytes)) await this.channel.drained();
+      this.end();
+    } catch (error) {
+      this.fail(error);
     }
-    this.end();
   }
 
   private requireStatus(): void {
-    if (this.status === null) throw new Error('the application returned without calling startResponse()');
+    if (this.status === null) throw new ApplicationMistake('the application returned without calling startResponse()');
   }
 
   private sendHead(bodyLength: number): void {
     this.requireStatus();
+    if (this.channel.closed) {
+      // Nothing reaches a departed client; its connection id may be another client's by now.
+      this.headersSent = true;
+      this.mode = MODE_NONE;
+      return;
+    }
     const head = this.channel.head(this.status as string, this.headers, bodyLength);
     this.mode = head.mode;
     this.declared = head.length;
@@ -206,55 +295,70 @@ export class Exchange {
     }
     if (this.expectContinue && !this.continueSent && !this.input.complete) this.mustClose = true;
     this.settled = true;
-    this.closeResult();
+    this.input.fail(new RequestBodyError('the response is complete: the rest of the request body was discarded', 0, 400));
+    this.release();
     this.channel.finish(this.mustClose);
   }
 
   private fail(error: unknown): void {
     if (this.settled) {
-      this.channel.log.error(`${this.describe()}: error after the response was finished`, error);
+      if (!this.gone) this.channel.log.error(`${this.describe()}: error after the response was finished`, error);
+      this.release();
       return;
     }
     this.settled = true;
+    this.input.fail(new RequestBodyError('the response failed: the rest of the request body was discarded', 0, 500));
     if (this.headersSent || this.channel.closed) {
       if (!this.channel.closed) this.channel.log.error(`${this.describe()}: error after the response started; connection aborted`, error);
-      this.closeResult();
+      this.release();
       this.channel.abort();
       return;
     }
     let code = E_INTERNAL;
-    if (error instanceof RequestBodyError) {
-      code = error.code;
-      this.channel.log.log('info', `${this.describe()}: ${error.message}`);
-    } else if (error instanceof ResponseError) {
-      this.channel.log.error(`${this.describe()}: invalid response from the application: ${error.message}`);
+    if (isA(error, RequestBodyError)) {
+      const bodyError = error as RequestBodyError;
+      code = bodyError.code;
+      this.channel.log.log('info', `${this.describe()}: ${bodyError.message}`);
+    } else if (isA(error, ResponseError) || isA(error, ApplicationMistake)) {
+      this.channel.log.error(`${this.describe()}: invalid response from the application: ${(error as Error).message}`);
     } else {
       this.channel.log.error(`${this.describe()}: application error`, error);
     }
     this.channel.send(this.channel.errorResponse(code));
-    this.closeResult();
+    this.release();
     this.channel.finish(true);
   }
 
-  /** The client went away mid-response. */
-  private abandon(): void {
-    if (this.settled) return;
-    this.settled = true;
+  /** What the application holds is given back once: the iterator's return() if it was left early, and close(). */
+  private release(): void {
+    const iterator = this.iterator;
+    this.iterator = null;
+    if (iterator !== null) {
+      try {
+        const stop = iterator.return;
+        if (typeof stop === 'function') quietly(Reflect.apply(stop, iterator, []), (error) => this.failedToRelease('return()', error));
+      } catch (error) {
+        this.failedToRelease('return()', error);
+      }
+    }
     this.closeResult();
-    this.channel.abort();
   }
 
   private closeResult(): void {
-    if (this.resultClosed) return;
-    this.resultClosed = true;
     const result = this.result;
-    if (result === null || typeof result.close !== 'function') return;
+    if (this.resultClosed || result === NO_RESULT) return;
+    this.resultClosed = true;
+    if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return;
     try {
-      const r = result.close();
-      if (isThenable(r)) r.then(undefined, (error: unknown) => this.channel.log.error(`${this.describe()}: close() failed`, error));
+      const close = (result as { close?: unknown }).close;
+      if (typeof close === 'function') quietly(Reflect.apply(close, result, []), (error) => this.failedToRelease('close()', error));
     } catch (error) {
-      this.channel.log.error(`${this.describe()}: close() failed`, error);
+      this.failedToRelease('close()', error);
     }
+  }
+
+  private failedToRelease(what: string, error: unknown): void {
+    this.channel.log.error(`${this.describe()}: the result's ${what} failed`, error);
   }
 
   private describe(): string {

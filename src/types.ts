@@ -1,12 +1,18 @@
 // The JavaScript form of PEP 3333's application contract.
 
+import type { FileHandle } from 'node:fs/promises';
+
 /** A body chunk: bytes, or a string sent as UTF-8. */
 export type Chunk = Uint8Array | string;
 
 /** What an application returns: chunks, synchronously or not, optionally closable. */
 export type ResponseBody = (Iterable<Chunk> | AsyncIterable<Chunk>) & { close?: () => unknown };
 
-export type HeaderList = [name: string, value: string][];
+/**
+ * Response headers: `[name, value]` pairs. A list kept in a variable (`string[][]` to TypeScript)
+ * fits too; each entry must be a pair when the server reads it.
+ */
+export type HeaderList = ReadonlyArray<readonly [name: string, value: string] | readonly string[]>;
 
 /** PEP 3333's `exc_info`: the error being reported. */
 export type ExcInfo = unknown;
@@ -41,7 +47,11 @@ export interface FileLike {
   close?(): unknown;
 }
 
-export type FileWrapper = (file: FileLike, blockSize?: number) => ResponseBody;
+/** What `wsgi.file_wrapper` reads: a path, a file descriptor, a FileHandle, or a FileLike. */
+export type FileSource = string | number | FileHandle | FileLike;
+
+/** `wsgi.file_wrapper(file, blockSize = 65536)`: the file as a response body, closed when done. */
+export type FileWrapper = (file: FileSource, blockSize?: number) => ResponseBody;
 
 export interface Environ {
   REQUEST_METHOD: string;
@@ -65,5 +75,7 @@ export interface Environ {
   'wsgi.run_once': boolean;
   'wsgi.input_terminated': boolean;
   'wsgi.file_wrapper': FileWrapper;
+  /** A request header (absent when not sent: check with `in` or `?? default`, as in Python). */
+  [header: `HTTP_${string}`]: string;
   [key: string]: unknown;
 }

@@ -7,6 +7,7 @@
 
 import { randomFillSync } from 'node:crypto';
 import { writeSync } from 'node:fs';
+import type { WasmImports, WasmMemory } from './wasm.js';
 
 const ERRNO_SUCCESS = 0;
 const ERRNO_BADF = 8;
@@ -27,7 +28,7 @@ export type CoreWrite = (fd: number, bytes: Uint8Array) => void;
  * CoreExit whose message is the last line written to fd 2) and random_get. `memory` is read at
  * each call, since the imports exist before the instance does.
  */
-export function wasiImports(memory: () => WebAssembly.Memory, write: CoreWrite = writeSync): WebAssembly.Imports {
+export function wasiImports(memory: () => WasmMemory, write: CoreWrite = writeSync): WasmImports {
   let stderrTail = ''; // the end of what fd 2 received, for proc_exit's message
   return {
     wasi_snapshot_preview1: {

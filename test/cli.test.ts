@@ -344,6 +344,25 @@ describe.concurrent('wasgi access log', () => {
     expect((await server.stop()).code).toBe(0);
   });
 
+  it('--access-logfile: the server\'s own rejections, and X-Forwarded-For hops that are not addresses', async () => {
+    const log = path.join(fixtures, 'rejections.log');
+    const server = await start([APP, '-b', '127.0.0.1:0', '--access-logfile', log, '--limit-request-line', '64', '--log-level', 'debug']);
+    expect(await raw(server.port, 'BAD\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await raw(server.port, `GET /${'a'.repeat(100)} HTTP/1.1\r\nHost: a\r\n\r\n`)).toMatch(/^HTTP\/1\.1 414 /);
+    const forged = await raw(server.port, 'GET /environ HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 6.6.6.6 - admin [01/Jan/2020] "GET /forged\r\nUser-Agent: caf\xe9 "x"\r\nConnection: close\r\n\r\n');
+    expect(JSON.parse(forged.slice(forged.indexOf('\r\n\r\n') + 4))).toMatchObject({ REMOTE_ADDR: '127.0.0.1' });
+    const lines = (): string[] => (existsSync(log) ? readFileSync(log, 'latin1').split('\n').filter((l) => l !== '') : []);
+    await eventually(() => lines().length === 3, '3 access log lines');
+    const t = String.raw`\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\]`;
+    expect(lines()).toEqual([
+      expect.stringMatching(new RegExp(String.raw`^127\.0\.0\.1 - - ${t} "-" 400 \d+ "-" "-"$`)),
+      expect.stringMatching(new RegExp(String.raw`^127\.0\.0\.1 - - ${t} "-" 414 \d+ "-" "-"$`)),
+      expect.stringMatching(new RegExp(String.raw`^127\.0\.0\.1 - - ${t} "GET /environ HTTP/1\.1" 200 \d+ "-" "caf\\xe9 \\"x\\""$`)),
+    ]);
+    await server.waitFor(/\[debug\] 127\.0\.0\.1: ignored an X-Forwarded-For hop that is not an IP address/);
+    expect((await server.stop()).code).toBe(0);
+  });
+
   it('--access-logformat with the other atoms, and - for stdout', async () => {
     const format = '%(m)s|%(U)s|%(q)s|%(H)s|%(s)s|%(B)s|%(b)s|%(D)s|%(L)s|%(M)s|%(T)s|%(p)s|%({x-test}i)s|%({x-served-by}o)s|%({WASGI_TEST_VAR}e)s|%(h)s|100%%';
     const server = await start([APP, '-b', '127.0.0.1:0', '--access-logfile', '-', '--access-logformat', format], { env: { ...process.env, WASGI_TEST_VAR: 'from-env' } });

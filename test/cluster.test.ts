@@ -43,6 +43,16 @@ describe.concurrent('wasgi --workers: supervision', () => {
     expect(exit).toMatchObject({ code: 0, signal: null, stderr: '' });
   });
 
+  it('a promise the application leaves rejected is logged, and the worker goes on', async () => {
+    const wasgi = await start([APP, '-b', '127.0.0.1:0']);
+    const [worker] = wasgi.workers();
+    expect(await text(`${wasgi.url}/reject`)).toBe('rejected');
+    await wasgi.waitFor(/nothing handled it \(in the application\); the worker goes on\n[^\n]*left unhandled by the application/);
+    expect(await text(`${wasgi.url}/pid`)).toBe(String(worker));
+    expect(wasgi.workers()).toEqual([worker]);
+    expect((await wasgi.stop()).code).toBe(0);
+  });
+
   it('a worker killed with SIGKILL is replaced', async () => {
     const wasgi = await start([APP, '-w', '2', '-b', '127.0.0.1:0']);
     const [victim, survivor] = wasgi.workers();
@@ -231,8 +241,8 @@ describe('wasgi --workers: signals and deadlines', () => {
     const reply = await request(`${wasgi.url}/block?ms=6000`).then(() => 'answered', () => 'failed');
     expect(reply).toBe('failed');
     await wasgi.waitFor(new RegExp(`worker ${blocked} timed out: no heartbeat for [\\d.]+ s \\(--timeout 1\\); killing it`));
-    // The connection the primary handed to the blocked worker in its last moment is lost (node:cluster
-    // never gets it back): ask with a short timeout.
+    // Connections that arrive before the replacement listens are refused or closed: ask with a
+    // short timeout.
     await eventually(async () => {
       const pid = Number(await text(`${wasgi.url}/pid`, { timeoutMs: 1000 }).catch(() => '0'));
       return pid !== 0 && pid !== blocked;

@@ -1,7 +1,8 @@
 // The parser outside the server: the WASI command build/wasgi-parse.wasm under three runtimes
 // (node:wasi, @bjorn3/browser_wasi_shim, and its component under `jco run`), and the component
 // build/wasgi-parser.component.wasm (wit/wasgi.wit) transpiled by jco, against the conformance
-// tables. All of them run the server's own core (assembly/), built by `npm run build`.
+// tables. All of them run the server's own core (assembly/), built by `npm run build:wasi`
+// (here, when missing or stale).
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { WASI } from 'node:wasi';
 import { ConsoleStdout, Fd, File, OpenFile, WASI as ShimWASI } from '@bjorn3/browser_wasi_shim';
 import { invalidCases, validCases, type ExpectedRequest } from './parser.cases.js';
+import { ensureWasiBuilt } from './helpers/wasi-build.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const COMMAND = join(root, 'build/wasgi-parse.wasm');
@@ -19,6 +21,8 @@ const COMMAND_COMPONENT = join(root, 'build/wasgi-parse.component.wasm');
 const PARSER_JS = join(root, 'build/wasgi-parser-js/wasgi-parser.js');
 const PARSER_CORE = join(root, 'build/wasgi-parser.wasm');
 const JCO = join(root, 'node_modules/@bytecodealliance/jco/dist/jco.js');
+
+beforeAll(() => ensureWasiBuilt([COMMAND, COMMAND_COMPONENT, PARSER_JS, PARSER_CORE]), 180_000);
 
 interface Run {
   stdout: Buffer;
@@ -49,7 +53,7 @@ function runNodeWasi(input: Buffer): Run {
   const stdout = openSync(outPath, 'w');
   try {
     // node:wasi refuses empty args/env with this module's imports: give one of each.
-    const wasi = new WASI({ version: 'preview1', args: ['wasgi-parse'], env: { A: '1' }, stdin, stdout, stderr: 2, returnOnExit: true });
+    const wasi = new WASI({ version: 'preview1', stdin, stdout, stderr: 2, returnOnExit: true });
     const instance = new WebAssembly.Instance(module, wasi.getImportObject() as WebAssembly.Imports);
     const code = wasi.start(instance);
     return { stdout: readFileSync(outPath), code };
@@ -281,9 +285,6 @@ const runs = new Map<string, { node: Run; shim: Run; jco: Run }>();
 
 describe('wasgi-parse (WASI command)', () => {
   beforeAll(async () => {
-    for (const f of [COMMAND, COMMAND_COMPONENT]) {
-      if (!existsSync(f)) throw new Error(`${f} is missing: run "npm run build"`);
-    }
     module = new WebAssembly.Module(readFileSync(COMMAND));
     scratch = mkdtempSync(join(tmpdir(), 'wasgi-wasi-'));
     try {
@@ -408,7 +409,6 @@ function parseOrError(input: string): { requests: ComponentRequest[]; error?: Co
 
 describe('wasgi-parser component (transpiled by jco)', () => {
   beforeAll(async () => {
-    if (!existsSync(PARSER_JS)) throw new Error(`${PARSER_JS} is missing: run "npm run build"`);
     ({ parse } = (await import(PARSER_JS)) as { parse: Parse });
   });
 

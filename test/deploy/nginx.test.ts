@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { APP, eventually, killChildren, load, sleep, start, text, type Wasgi } from './fixtures/wasgi.js';
+import { APP, eventually, killChildren, load, sleep, start, text, type Wasgi } from '../fixtures/wasgi.js';
 
 /** The nginx binary: on PATH, or where Debian puts it. */
 function findNginx(): string | null {
