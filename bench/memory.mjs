@@ -9,7 +9,7 @@
 // BENCH_MEM_ROUNDS (default 3; rounds alternate wasgi, node:http, wasgi, ...),
 // BENCH_MEM_SETTLE_MS (wait after the last connection before reading RSS, default 2000).
 // Both servers run with --expose-gc; RSS is read once settled and again after a forced full GC.
-// wasgi gets keepAliveTimeout 10 min and node:http keepAliveTimeout 0 (off) so nothing idles out.
+// wasgi gets keepAlive 10 min and node:http keepAliveTimeout 0 (off) so nothing idles out.
 // Writes bench/results/memory-<date>.json and memory-latest.json; Markdown on stdout.
 
 import { spawn } from 'node:child_process';
@@ -32,7 +32,7 @@ const SERVERS = [
   {
     id: 'wasgi', label: 'wasgi',
     command: (port) => [process.execPath, ['--expose-gc', path.join(BENCH_DIR, 'servers', 'wasgi.mjs'), port, path.join(ROOT, 'examples', 'hello.mjs'), 'application', String(Math.max(10000, N + 100))]],
-    env: { WASGI_OPTIONS: JSON.stringify({ keepAliveTimeout: 600_000 }) },
+    env: { WASGI_OPTIONS: JSON.stringify({ keepAlive: 600 }) },
   },
   {
     id: 'node-http', label: 'node:http',

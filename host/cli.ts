@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { checkLogFiles, runPrimary } from './cluster.js';
-import { CliError, loadApplication, parseCommandLine, resolveSettings, USAGE } from './config.js';
+import { CliError, loadApplication, parseArguments, resolveSettings, USAGE } from './config.js';
 
 function readVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -14,7 +14,7 @@ function readVersion(): string {
 
 /** Runs the command; resolves to the exit code once there is nothing left to do. */
 async function main(argv: string[]): Promise<number> {
-  const line = parseCommandLine(argv);
+  const line = parseArguments(argv);
   if (line.help) return print(process.stdout, USAGE, 0);
   if (line.version) return print(process.stdout, `${readVersion()}\n`, 0);
 
@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
     await loadApplication(settings.app as string);
     return print(process.stdout, 'configuration OK\n', 0);
   }
-  return runPrimary(settings, line.config !== null ? (reload) => resolveSettings(line, reload) : null);
+  return runPrimary(settings, (reload) => resolveSettings(line, reload));
 }
 
 /**

@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { ErrorLog } from '../src/errors.js';
 import type { Application } from '../src/types.js';
 import { compileFormat, type AccessRecord } from './accesslog.js';
-import { CliError, describeBind, limitsOf, loadApplication, ms, usageError, type Bind, type Settings } from './config.js';
+import { CliError, describeBind, loadApplication, usageError, type Bind, type Settings } from './config.js';
+import { ms, serverOptionsOf } from './settings.js';
 import { watchHandovers, type LostHandovers } from './handovers.js';
 import { LogFile } from './logfile.js';
 import { makeServer, type Server, type ServerOptions } from './node.js';
@@ -63,6 +64,11 @@ const HANDOVER_RETRY_MS = 250;
 
 function workers(n: number): string {
   return n === 1 ? '1 worker' : `${n} workers`;
+}
+
+/** How a worker ended, for the log. */
+function exitHow(code: number | null, signal: string | null): string {
+  return signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
 }
 
 function backoff(failures: number): number {
@@ -203,6 +209,9 @@ class Primary {
   private readonly checker: NodeJS.Timeout | null = null;
   private announced = false;
   private stopping: 'graceful' | 'quick' | null = null;
+  /** The signal that stopped the primary, and when. */
+  private stopReason = '';
+  private stopStarted = 0;
   /** Exiting because of an error (a worker could not start, or they keep dying). */
   private exiting = false;
   private exitCode = 0;
@@ -352,7 +361,9 @@ class Primary {
     }
     if (!this.announced && this.live().filter((r) => r.state === 'ready').length >= this.desired) {
       this.announced = true;
+      // The addresses on stdout, for whatever started the command; the start in the log.
       this.stdout.write(record.addresses.map((a) => `wasgi: listening on ${a}\n`).join(''));
+      this.log.log('info', `started: listening on ${record.addresses.join(', ')} with ${workers(this.desired)} (primary ${process.pid})`);
     }
     this.maintain();
   }
@@ -361,6 +372,8 @@ class Primary {
     this.records.delete(record.worker.id);
     clearTimeout(record.killTimer);
     if (this.stopping !== null || this.exiting) {
+      // A failed start says what failed in one line: its workers' exits are not news.
+      if (this.stopping !== null) this.log.log('info', `worker ${record.pid} ${exitHow(code, signal)}`);
       if (this.records.size === 0) this.finish();
       return;
     }
@@ -369,11 +382,10 @@ class Primary {
     if (replacement !== undefined) replacement.replaces = undefined;
     if (replaced !== undefined) replaced.replacedBy = undefined;
     if (record.state === 'stopping') {
-      this.log.log('debug', `worker ${record.pid} stopped`);
+      this.log.log('info', `worker ${record.pid} ${exitHow(code, signal)}`);
     } else {
       const now = Date.now();
-      const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
-      if (!record.fatal) this.log.log('warning', `worker ${record.pid} ${how}${record.timedOut ? ' after its timeout' : ''}`);
+      if (!record.fatal) this.log.log('warning', `worker ${record.pid} ${exitHow(code, signal)}${record.timedOut ? ' after its timeout' : ''}`);
       if (now - this.lastFailure > FAILURE_MEMORY_MS) this.failures = 0;
       this.lastFailure = now;
       if (record.state === 'booting' || now - record.born < FAST_FAILURE_MS) this.failures++;
@@ -468,8 +480,10 @@ class Primary {
     // A second TERM or INT does not wait any more.
     const mode = this.stopping === 'graceful' ? 'quick' : how;
     this.stopping = mode;
+    this.stopReason = signal;
+    this.stopStarted = Date.now();
     if (this.spawnTimer !== null) clearTimeout(this.spawnTimer);
-    this.log.log('debug', `${signal}: stopping ${mode === 'graceful' ? 'gracefully' : 'at once'}`);
+    this.log.log('info', `${signal}: stopping ${mode === 'graceful' ? `gracefully (--graceful-timeout ${this.settings.gracefulTimeout} s)` : 'at once'}`);
     for (const record of this.records.values()) this.stopWorker(record, mode);
     if (this.records.size === 0) this.finish();
   }
@@ -492,6 +506,9 @@ class Primary {
   }
 
   private finish(): void {
+    if (this.stopping !== null) {
+      this.log.log('info', `stopped (${this.stopReason}): the workers drained and exited in ${((Date.now() - this.stopStarted) / 1000).toFixed(2)} s`);
+    }
     if (this.checker !== null) clearInterval(this.checker);
     if (this.spawnTimer !== null) clearTimeout(this.spawnTimer);
     for (const [signal, handler] of this.signals) process.off(signal, handler);
@@ -607,12 +624,11 @@ async function runWorker(): Promise<void> {
     }
     : undefined;
   const options: ServerOptions = {
-    ...limitsOf(s),
+    ...serverOptionsOf(s),
+    // The worker writes its logs itself (the access log also counts --max-requests).
+    accessLogfile: null,
     errorLog: errorLogs.file.write,
-    logLevel: s.logLevel,
-    backlog: s.backlog,
     multiprocess: plan.multiprocess,
-    forwardedAllowIps: s.forwardedAllowIps,
     accessLog,
   };
   const addresses: string[] = [];

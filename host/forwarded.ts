@@ -5,7 +5,6 @@
 import net from 'node:net';
 import type { ErrorLog } from '../src/errors.js';
 import type { Environ } from '../src/types.js';
-import type { TrustedProxies } from './config.js';
 
 /** "[v6]:port" and "v4:port" forms, as proxies write hops with their ports. */
 const WITH_PORT = /^\[([^\]]*)\](?::\d+)?$|^(\d+\.\d+\.\d+\.\d+):\d+$/;
@@ -50,5 +49,39 @@ export function applyForwarded(environ: Environ, proxies: TrustedProxies, log: E
   if (typeof proto === 'string') {
     const scheme = proto.slice(proto.lastIndexOf(',') + 1).trim().toLowerCase();
     if (scheme === 'https' || scheme === 'http') environ['wsgi.url_scheme'] = scheme;
+  }
+}
+
+/** Which peers' X-Forwarded-For and X-Forwarded-Proto are believed. */
+export class TrustedProxies {
+  private readonly everyone: boolean = false;
+  private readonly list = new net.BlockList();
+
+  /** `spec`: "*", or addresses and networks (a.b.c.d/n, v6/n) separated by commas. */
+  constructor(spec: string | readonly string[]) {
+    const entries = (typeof spec === 'string' ? spec.split(',') : spec).map((e) => e.trim()).filter((e) => e !== '');
+    for (const entry of entries) {
+      if (entry === '*') {
+        this.everyone = true;
+        continue;
+      }
+      const [address, bits, extra] = entry.split('/');
+      const family = net.isIPv4(address) ? 'ipv4' : net.isIPv6(address) ? 'ipv6' : null;
+      const prefix = Number(bits);
+      if (family === null || extra !== undefined ||
+        (bits !== undefined && !(/^\d+$/.test(bits) && prefix <= (family === 'ipv4' ? 32 : 128)))) {
+        throw new RangeError(`"${entry}" is not an IP address or network`);
+      }
+      if (bits === undefined) this.list.addAddress(address, family);
+      else this.list.addSubnet(address, prefix, family);
+    }
+  }
+
+  /** True for a trusted address; a Unix socket's peer (no address) is trusted, as in gunicorn. */
+  trusts(address: string): boolean {
+    if (address === '' || this.everyone) return true;
+    const a = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? address;
+    const family = net.isIPv4(a) ? 'ipv4' : net.isIPv6(a) ? 'ipv6' : null;
+    return family !== null && this.list.check(a, family);
   }
 }

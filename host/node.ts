@@ -3,7 +3,7 @@
 // and takes its actions: call the application, feed request bodies, write error answers, close.
 
 import net from 'node:net';
-import { E_SERVICE_UNAVAILABLE, F_EXPECT_CONTINUE, F_HAS_BODY, REC_FLAGS, type Core, type Limits, type Head } from '../src/core.js';
+import { E_SERVICE_UNAVAILABLE, F_EXPECT_CONTINUE, F_HAS_BODY, REC_FLAGS, type Core, type Head } from '../src/core.js';
 import { buildEnviron, environKeys, type EnvironContext } from '../src/environ.js';
 import { ErrorLog, type LogLevel, type LogSink } from '../src/errors.js';
 import { Input, RequestBodyError } from '../src/input.js';
@@ -13,34 +13,51 @@ import { CoreLoop } from './loop.js';
 import { WindowStream, type ConnectionHandle } from './stream.js';
 import { WaitingRoom } from './waiting.js';
 import { rejectionRecord, ResponseTally, type AccessRecord } from './accesslog.js';
-import { DEFAULT_BACKLOG, TrustedProxies } from './config.js';
-import { applyForwarded } from './forwarded.js';
+import { applyForwarded, TrustedProxies } from './forwarded.js';
+import { compileFormat } from './accesslog.js';
+import { LogFile } from './logfile.js';
+import { limitsOf, settingsFromOptions, type Settings, type SettingsInput } from './settings.js';
 import type { Application, HeaderList } from '../src/types.js';
 
-export interface ServerOptions extends Partial<Limits> {
-  /** Where errors and wsgi.errors go: a stream or a function (default: process.stderr). */
+/**
+ * A server's options: the settings of the command, by the same names and in the same units
+ * (durations in seconds), so a config file's object can be given as it is, and these for code.
+ */
+export interface ServerOptions extends SettingsInput {
+  /** Where errors and wsgi.errors go: a stream or a function (default: errorLogfile, else process.stderr). */
   errorLog?: LogSink;
-  /** Least severe message logged (default 'info'; 'debug' also logs each rejected request). */
-  logLevel?: LogLevel;
-  /**
-   * Listen backlog, and how many connections may wait for a free slot while all maxConnections
-   * are in use (default 2048, as gunicorn); beyond it newcomers are answered 503.
-   */
-  backlog?: number;
   /** Value of wsgi.multiprocess (set by the cluster launcher). */
   multiprocess?: boolean;
   /**
    * Called once per finished (or aborted) response with what an access log line needs, the
-   * server's own answers to requests it rejected included (`rejected`, with only what it knew).
+   * server's own answers to requests it rejected included (`rejected`, with only what it knew);
+   * instead of accessLogfile.
    */
   accessLog?: (record: AccessRecord) => void;
-  /**
-   * Peers whose X-Forwarded-For (REMOTE_ADDR) and X-Forwarded-Proto (wsgi.url_scheme) are
-   * believed: addresses and networks, or '*' (default '127.0.0.1,::1'; Unix socket peers always).
-   */
-  forwardedAllowIps?: string | readonly string[];
   /** Listen on a Unix socket or an inherited descriptor; host and port then only name the server. */
   listen?: { path: string } | { fd: number };
+  /** @deprecated The same as keepAlive, but in milliseconds; use keepAlive (seconds). */
+  keepAliveTimeout?: number;
+}
+
+/** The options that are not settings: code's own. */
+const CODE_OPTIONS = ['errorLog', 'multiprocess', 'accessLog', 'listen', 'keepAliveTimeout', 'host', 'port'] as const;
+
+let keepAliveTimeoutWarned = false;
+
+/** The settings of `options`, validated, with the deprecated keepAliveTimeout taken as keepAlive. */
+function serverSettings(options: ServerOptions): Settings {
+  if (options.keepAliveTimeout !== undefined && options.keepAlive === undefined) {
+    if (!keepAliveTimeoutWarned) {
+      keepAliveTimeoutWarned = true;
+      process.emitWarning('wasgi: the option keepAliveTimeout (milliseconds) is deprecated; use keepAlive, in seconds as every other duration', 'DeprecationWarning');
+    }
+    if (typeof options.keepAliveTimeout !== 'number' || !(options.keepAliveTimeout > 0)) {
+      throw new TypeError(`wasgi: option keepAliveTimeout must be a positive number of milliseconds, got ${String(options.keepAliveTimeout)}`);
+    }
+    return settingsFromOptions({ ...options, keepAlive: options.keepAliveTimeout / 1000 }, CODE_OPTIONS);
+  }
+  return settingsFromOptions(options, CODE_OPTIONS);
 }
 
 /** What net.Server's listening handle calls for each accepted connection (status 0) or failure. */
@@ -156,6 +173,10 @@ export class Server {
   readonly log: ErrorLog;
   readonly environBase: Omit<EnvironContext, 'remoteAddr' | 'remotePort'>;
   readonly accessLog: ((record: AccessRecord) => void) | undefined;
+  /** The settings this server runs with (every option validated, defaults filled in). */
+  readonly settings: Settings;
+  /** Log files it opened itself (errorLogfile, accessLogfile), closed at shutdown. */
+  private readonly files: LogFile[] = [];
   readonly proxies: TrustedProxies;
   private readonly listenOn: { path: string } | { fd: number } | undefined;
   private readonly keys: string[];
@@ -173,15 +194,28 @@ export class Server {
 
   constructor(host: string, port: number, private readonly app: Application, options: ServerOptions = {}) {
     if (typeof app !== 'function') throw new TypeError('wasgi: the application must be a function (environ, startResponse)');
-    this.loop = new CoreLoop(options, { act: (i) => this.act(i), afterActions: () => this.afterActions() });
+    const s = serverSettings(options);
+    this.settings = s;
+    this.loop = new CoreLoop(limitsOf(s), { act: (i) => this.act(i), afterActions: () => this.afterActions() });
     this.core = this.loop.core;
-    const backlog = options.backlog ?? DEFAULT_BACKLOG;
-    if (!Number.isInteger(backlog) || backlog < 0) throw new RangeError(`wasgi: backlog must be a whole number, got ${backlog}`);
-    this.waiting = new WaitingRoom(backlog, this.core.limits.headerTimeout);
-    this.log = new ErrorLog(options.errorLog, options.logLevel);
-    this.keys = environKeys(this.core.fieldNames);
+    this.waiting = new WaitingRoom(s.backlog, this.core.limits.headerTimeout);
+    let errorLog = options.errorLog;
+    if (errorLog === undefined && s.errorLogfile !== '-') {
+      const file = new LogFile('error log', s.errorLogfile, 'stderr');
+      this.files.push(file);
+      errorLog = file.write;
+    }
+    this.log = new ErrorLog(errorLog, s.logLevel);
     this.accessLog = options.accessLog;
-    this.proxies = new TrustedProxies(options.forwardedAllowIps ?? '127.0.0.1,::1');
+    if (this.accessLog === undefined && s.accessLogfile !== null) {
+      const file = new LogFile('access log', s.accessLogfile, 'stdout', true);
+      file.report = (message) => this.log.log('error', message);
+      this.files.push(file);
+      const format = compileFormat(s.accessLogformat);
+      this.accessLog = (record) => file.write(`${format(record)}\n`);
+    }
+    this.keys = environKeys(this.core.fieldNames);
+    this.proxies = new TrustedProxies(s.forwardedAllowIps);
     this.listenOn = options.listen;
     this.address = [host, port];
     this.environBase = {
@@ -203,7 +237,7 @@ export class Server {
     return this.address;
   }
 
-  listen(backlog = DEFAULT_BACKLOG): Promise<void> {
+  listen(backlog = this.settings.backlog): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
       this.net.once('error', onError);
@@ -253,6 +287,7 @@ export class Server {
     for (const conn of this.conns) conn.destroy();
     await listenerClosed;
     this.loop.stopTicking();
+    for (const file of this.files.splice(0)) file.close();
     this.resolveStopped();
   }
 
@@ -386,7 +421,7 @@ export class Server {
 /** Creates a server bound to host:port (port 0 picks a free one); call serveForever() to run. */
 export async function makeServer(host: string, port: number, app: Application, options: ServerOptions = {}): Promise<Server> {
   const server = new Server(host, port, app, options);
-  await server.listen(options.backlog);
+  await server.listen();
   return server;
 }
 
@@ -395,7 +430,22 @@ export interface ServeOptions extends ServerOptions {
   port?: number;
 }
 
-/** Serves `app` on options.host:options.port (default 127.0.0.1:8000); resolves once listening. */
+/**
+ * Serves `app` on options.host:options.port, or on the one address of `bind` (a config file's),
+ * by default 127.0.0.1:8000; resolves once listening.
+ */
 export async function serve(app: Application, options: ServeOptions = {}): Promise<Server> {
-  return makeServer(options.host ?? '127.0.0.1', options.port ?? 8000, app, options);
+  const { bind } = options;
+  if (bind === undefined || options.host !== undefined || options.port !== undefined) {
+    return makeServer(options.host ?? '127.0.0.1', options.port ?? 8000, app, options);
+  }
+  const binds = typeof bind === 'string' ? [bind] : [...bind];
+  if (binds.length !== 1) throw new TypeError(`wasgi: serve() listens on one address; option bind has ${binds.length} (the wasgi command serves several)`);
+  const settings = serverSettings({ bind: binds[0] });
+  const address = settings.bind[0];
+  switch (address.kind) {
+    case 'tcp': return makeServer(address.host, address.port, app, options);
+    case 'unix': return makeServer(address.path, 80, app, { ...options, listen: { path: address.path } });
+    case 'fd': return makeServer('', 0, app, { ...options, listen: { fd: address.fd } });
+  }
 }

@@ -114,7 +114,7 @@ describe('maxConnections', () => {
   });
 
   it('closes a waiting connection silently after headerTimeout, and serves everyone after', async () => {
-    const { port, server } = await start(app, { maxConnections: 1, headerTimeout: 500 });
+    const { port, server } = await start(app, { maxConnections: 1, headerTimeout: 0.5 });
     const h = await holder(port, '/holder');
     const w = await waiter(port, '/w');
     const t0 = performance.now();

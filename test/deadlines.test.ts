@@ -19,8 +19,8 @@ async function closedWithin(client: RawClient, ms: number): Promise<number> {
 }
 
 describe('deadlines', () => {
-  it('closes an idle keep-alive connection after keepAliveTimeout, not before', async () => {
-    const { port } = await start(app, { keepAliveTimeout: 300 });
+  it('closes an idle keep-alive connection after keepAlive, not before', async () => {
+    const { port } = await start(app, { keepAlive: 0.3 });
     const client = await RawClient.connect(port);
     await client.write(GET);
     const [response] = await client.next(1);
@@ -32,7 +32,7 @@ describe('deadlines', () => {
   });
 
   it('keeps a connection that goes on sending requests', async () => {
-    const { port } = await start(app, { keepAliveTimeout: 300 });
+    const { port } = await start(app, { keepAlive: 0.3 });
     const client = await RawClient.connect(port);
     for (let i = 0; i < 5; i++) {
       await client.write(GET);
@@ -43,7 +43,7 @@ describe('deadlines', () => {
   });
 
   it('answers 408 and closes when a head does not arrive whole within headerTimeout', async () => {
-    const { port } = await start(app, { headerTimeout: 300 });
+    const { port } = await start(app, { headerTimeout: 0.3 });
     const client = await RawClient.connect(port);
     await client.write('GET / HTTP/1.1\r\nHost: local');
     const [response] = await client.next(1, { timeoutMs: 3000 });
@@ -52,7 +52,7 @@ describe('deadlines', () => {
   });
 
   it('closes a new connection that sends nothing within headerTimeout, silently', async () => {
-    const { port } = await start(app, { headerTimeout: 300 });
+    const { port } = await start(app, { headerTimeout: 0.3 });
     const client = await RawClient.connect(port);
     await closedWithin(client, 2000);
     expect(client.data.length).toBe(0);
@@ -70,7 +70,7 @@ describe('deadlines', () => {
       startResponse('200 OK', [['Content-Type', 'text/plain']]);
       return ['read'];
     };
-    const { port } = await start(reader, { bodyTimeout: 300 });
+    const { port } = await start(reader, { bodyTimeout: 0.3 });
     const client = await RawClient.connect(port);
     await client.write('POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nonly part');
     const [response] = await client.next(1, { timeoutMs: 3000 });
@@ -80,7 +80,7 @@ describe('deadlines', () => {
   });
 
   it('serves normal requests promptly while 200 connections trickle their heads (slowloris)', async () => {
-    const { port } = await start(app, { headerTimeout: 1500 });
+    const { port } = await start(app, { headerTimeout: 1.5 });
     const slow = await Promise.all(Array.from({ length: 200 }, () => RawClient.connect(port)));
     let trickling = true;
     const trickle = (async () => {

@@ -95,7 +95,7 @@ describe('out of file descriptors', () => {
     const script = `
       import { makeServer } from ${JSON.stringify(`${ROOT}dist/src/index.js`)};
       const app = (environ, startResponse) => { startResponse('200 OK', [['Content-Type', 'text/plain']]); return ['ok']; };
-      const server = await makeServer('127.0.0.1', 0, app, { keepAliveTimeout: 120000, headerTimeout: 120000 });
+      const server = await makeServer('127.0.0.1', 0, app, { keepAlive: 120, headerTimeout: 120 });
       console.log(server.serverAddress[1]);`;
     const child = spawn('/bin/sh', ['-c', `ulimit -n ${OPEN_FILES} && exec "$@"`, 'sh', process.execPath, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     spawned.add(child);
