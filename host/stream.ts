@@ -4,8 +4,9 @@
 // the window's new fill. The landing zone is never re-pointed: Node's handle.useUserBuffer() adds
 // a native listener per call that lives as long as the socket, so the buffer is only ever changed
 // through the buffer function's answer after each read, which bounds the next read to the room
-// left in the window. A full window stops reading until the core re-arms it; a socket whose
-// writes are not draining is not read either.
+// left in the window. A full window stops reading until the core re-arms it. A socket whose
+// writes are not draining is still read (into its window, no further), so that its FIN or RST
+// is seen; its next response waits for the drain.
 
 import * as net from 'node:net';
 import type { CoreLoop } from './loop.js';
@@ -135,7 +136,8 @@ export class WindowStream {
   protected updateReading(): void {
     const handle = this.handle;
     if (this.closed || handle === null || this.socket.connecting) return;
-    const want = !this.full && !this.waitingDrain && !this.held;
+    // Reading goes on while writes wait to drain (bounded by the window), so a FIN or RST is seen.
+    const want = !this.full && !this.held;
     if (want && !handle.reading) {
       handle.reading = true;
       handle.readStart();
@@ -167,7 +169,7 @@ export class WindowStream {
     // As socket.write() would answer once these bytes are written.
     const ok = this.socket.writableLength + this.pendingBytes < this.socket.writableHighWaterMark;
     if (!ok && !this.waitingDrain) {
-      // A peer that does not read what it is sent is not read from either.
+      // A peer that does not read what it is sent gets no further response until this drains.
       this.waitingDrain = true;
       this.updateReading();
     }

@@ -63,12 +63,30 @@ function quietly(value: unknown, onError: (error: unknown) => void): void {
   }
 }
 
+/** The result when it is an iterator itself (a generator): it has next() and return(). */
+function generatorOf(result: unknown): ChunkIterator | null {
+  if (result === null || typeof result !== 'object') return null;
+  const candidate = result as { next?: unknown; return?: unknown };
+  return typeof candidate.next === 'function' && typeof candidate.return === 'function' ? result as ChunkIterator : null;
+}
+
 /** What kind of value a result was, for the error message. */
 function kindOf(value: unknown): string {
   if (value === undefined) return 'undefined (a missing return?)';
   if (value === null) return 'null';
   if (typeof value === 'string') return 'a string (return [text] instead)';
   return typeof value === 'object' ? 'an object that is neither an array nor iterable' : typeof value;
+}
+
+/** release() found nothing wrong. */
+const OK: unique symbol = Symbol('ok');
+
+/** Chunks a body may yield before the pump lets the event loop have a turn. */
+const YIELD_EVERY = 64;
+
+/** Resolves on the event loop's next turn (after I/O), not in this turn's microtasks. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The result has not arrived yet (undefined is a result, a wrong one). */
@@ -88,6 +106,8 @@ export class Exchange {
   private resultClosed = false;
   /** The body iterator while it may still yield (return() is owed if it is left early). */
   private iterator: ChunkIterator | null = null;
+  /** return() was called (or the iterator had none): never twice. */
+  private returned = false;
   /** The response is done with: finished, failed or abandoned. Later calls are no-ops. */
   private settled = false;
   /** The client left before the response was complete. */
@@ -165,7 +185,7 @@ export class Exchange {
     this.gone = true;
     if (this.channel.log.enabled('debug')) this.channel.log.log('debug', `${this.describe()}: the client left before the response was complete`);
     this.input.fail(new RequestBodyError('the client closed the connection', 0, 400));
-    this.release();
+    this.releaseQuietly();
     this.channel.abort();
   }
 
@@ -173,7 +193,7 @@ export class Exchange {
     this.result = result;
     if (this.settled) {
       // Abandoned while the application was still working: its result is closed all the same.
-      this.closeResult();
+      this.releaseQuietly();
       return;
     }
     try {
@@ -193,6 +213,9 @@ export class Exchange {
   /** A body given whole (an array): its length is known, so the head can carry it. */
   private finishWhole(chunks: unknown[]): void {
     const bodies = chunks.map(encode);
+    // Nothing is left to produce: close() now, so that one that fails still gets the client a 500.
+    const failure = this.release();
+    if (failure !== OK) throw failure;
     if (!this.headersSent) {
       this.requireStatus();
       let total = 0;
@@ -203,31 +226,29 @@ export class Exchange {
     this.end();
   }
 
-  /** Iterates the body, sending chunks as they come; every failure ends in fail(). */
+  /**
+   * Iterates the body, sending chunks as they come; every failure ends in fail(). A body that is
+   * always ready (a generator, a resolved Promise) would keep the event loop in microtasks, so the
+   * pump gives the loop a turn every YIELD_EVERY chunks.
+   */
   private async pump(body: ResponseBody): Promise<void> {
     try {
-      this.iterator = Symbol.asyncIterator in body
+      const iterator: ChunkIterator = Symbol.asyncIterator in body
         ? (body as AsyncIterable<unknown>)[Symbol.asyncIterator]()
         : (body as Iterable<unknown>)[Symbol.iterator]();
+      this.iterator = iterator;
+      this.returned = false;
+      let sinceTurn = 0;
       while (!this.settled) {
-        const iterator: ChunkIterator = this.iterator;
-        let done: unknown;
-        let value: unknown;
-        try {
-          const step = await iterator.next();
-          done = step.done;
-          value = step.value;
-        } catch (error) {
-          // An iterator that threw is finished: return() is not owed (as in for...of).
-          this.iterator = null;
-          throw error;
-        }
+        const step = await iterator.next();
         if (this.settled) return;
-        if (done) {
-          this.iterator = null;
-          break;
+        if (step.done) break;
+        const bytes = encode(step.value);
+        if (++sinceTurn >= YIELD_EVERY) {
+          sinceTurn = 0;
+          await nextTurn();
+          if (this.settled) return;
         }
-        const bytes = encode(value);
         if (bytes.length === 0) continue;
         if (!this.headersSent) this.sendHead(-1);
         if (!this.sendBody(bytes)) await this.channel.drained();
@@ -287,6 +308,9 @@ export class Exchange {
       this.requireStatus();
       this.sendHead(0);
     }
+    // close() and return() before the response is complete: one that fails aborts it.
+    const failure = this.release();
+    if (failure !== OK) throw failure;
     if (this.mode === MODE_CHUNKED) this.channel.send(LAST_CHUNK);
     else if (this.mode === MODE_CLOSE) this.mustClose = true;
     else if (this.mode === MODE_FIXED && this.sent < this.declared) {
@@ -296,21 +320,20 @@ export class Exchange {
     if (this.expectContinue && !this.continueSent && !this.input.complete) this.mustClose = true;
     this.settled = true;
     this.input.fail(new RequestBodyError('the response is complete: the rest of the request body was discarded', 0, 400));
-    this.release();
     this.channel.finish(this.mustClose);
   }
 
   private fail(error: unknown): void {
     if (this.settled) {
       if (!this.gone) this.channel.log.error(`${this.describe()}: error after the response was finished`, error);
-      this.release();
+      this.releaseQuietly();
       return;
     }
     this.settled = true;
     this.input.fail(new RequestBodyError('the response failed: the rest of the request body was discarded', 0, 500));
     if (this.headersSent || this.channel.closed) {
       if (!this.channel.closed) this.channel.log.error(`${this.describe()}: error after the response started; connection aborted`, error);
-      this.release();
+      this.releaseQuietly();
       this.channel.abort();
       return;
     }
@@ -325,36 +348,46 @@ export class Exchange {
       this.channel.log.error(`${this.describe()}: application error`, error);
     }
     this.channel.send(this.channel.errorResponse(code));
-    this.release();
+    this.releaseQuietly();
     this.channel.finish(true);
   }
 
-  /** What the application holds is given back once: the iterator's return() if it was left early, and close(). */
-  private release(): void {
-    const iterator = this.iterator;
-    this.iterator = null;
-    if (iterator !== null) {
-      try {
+  /**
+   * What the application holds is given back, once: the iterator's return() (a generator's close)
+   * and the result's close(). Returns what either threw (OK when nothing did), for the caller to
+   * fail with; what a returned Promise rejects with is logged.
+   */
+  private release(): unknown {
+    let failure: unknown = OK;
+    try {
+      // A generator given back before it was iterated is its own iterator: return() is its close.
+      const iterator = this.iterator ?? (this.returned ? null : generatorOf(this.result));
+      this.iterator = null;
+      if (iterator !== null) {
+        this.returned = true;
         const stop = iterator.return;
         if (typeof stop === 'function') quietly(Reflect.apply(stop, iterator, []), (error) => this.failedToRelease('return()', error));
-      } catch (error) {
-        this.failedToRelease('return()', error);
       }
+    } catch (error) {
+      failure = error;
     }
-    this.closeResult();
-  }
-
-  private closeResult(): void {
     const result = this.result;
-    if (this.resultClosed || result === NO_RESULT) return;
+    if (this.resultClosed || result === NO_RESULT) return failure;
     this.resultClosed = true;
-    if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return;
+    if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return failure;
     try {
       const close = (result as { close?: unknown }).close;
       if (typeof close === 'function') quietly(Reflect.apply(close, result, []), (error) => this.failedToRelease('close()', error));
     } catch (error) {
-      this.failedToRelease('close()', error);
+      if (failure === OK) failure = error;
     }
+    return failure;
+  }
+
+  /** Releases for a response already failed or abandoned: a failure of it is only logged. */
+  private releaseQuietly(): void {
+    const failure = this.release();
+    if (failure !== OK) this.failedToRelease('close() or return()', failure);
   }
 
   private failedToRelease(what: string, error: unknown): void {
