@@ -4,13 +4,12 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { makeServer, serve, type Application } from '../src/index.js';
 import { parseBind } from '../host/settings.js';
 import { APP, eventually, killChildren, run, sleep, start } from './fixtures/wasgi.js';
-import { RawClient } from './helpers/net.js';
+import { freePort, RawClient } from './helpers/net.js';
 
 const hello: Application = (_environ, startResponse) => {
   startResponse('200 OK', [['Content-Type', 'text/plain']]);
@@ -25,14 +24,6 @@ afterAll(() => {
   killChildren();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe('serve() and makeServer() options are the settings', () => {
   it('durations are seconds, as in config files and on the command line', async () => {

@@ -3,19 +3,11 @@
 
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { demoApp, makeServer, WSGIRequestHandler, WSGIServer } from '../src/simple_server.js';
 import type { Environ, StartResponse } from '../src/index.js';
 import { eventually, ROOT } from './fixtures/wasgi.js';
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
+import { freePort } from './helpers/net.js';
 
 describe('wasgi/simple_server', () => {
   it("runs the seed's example: WSGIServer, setApp, serveForever, and wsgiref's request log line", async () => {

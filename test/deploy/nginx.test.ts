@@ -11,20 +11,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { APP, eventually, killChildren, load, sleep, start, text, type Wasgi } from '../fixtures/wasgi.js';
+import { freePort } from '../helpers/net.js';
 
 /** The nginx binary: on PATH, or where Debian puts it. */
 function findNginx(): string | null {
   const found = spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).stdout.trim();
   if (found !== '') return found;
   return ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'].find((p) => existsSync(p)) ?? null;
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 /** What a location sends upstream: HTTP/1.1 with keepalive, the Host, and the forwarded headers. */

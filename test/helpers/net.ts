@@ -205,6 +205,15 @@ export function parseResponses(data: Buffer, options: ParseOptions = {}): ParseR
   return { responses, consumed, pendingInformational: pending };
 }
 
+/** A port nothing listens on now (on 127.0.0.1), for a child process to bind. */
+export async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
