@@ -306,8 +306,10 @@ class Primary {
       return;
     }
     if (missing < 0) {
-      // Fewer wanted (TTOU): the oldest go, as in gunicorn.
-      const oldest = counted.filter((r) => r.replaces === undefined).sort((a, b) => a.born - b.born);
+      // Fewer wanted (TTOU): the oldest go, as in gunicorn, but one still booting goes first, so
+      // the workers that stay are the ones already listening.
+      const oldest = counted.filter((r) => r.replaces === undefined)
+        .sort((a, b) => Number(b.state === 'booting') - Number(a.state === 'booting') || a.born - b.born);
       for (const record of oldest.slice(0, -missing)) this.stopWorker(record, 'graceful');
     }
     if (this.replacementBroken || this.live().some((r) => r.replaces !== undefined)) return;

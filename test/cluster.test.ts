@@ -101,7 +101,7 @@ describe.concurrent('wasgi --workers: supervision', () => {
     const wasgi = await start([APP, '-b', '127.0.0.1:0']);
     expect(await multiprocess(wasgi.url)).toBe(false);
     wasgi.signal('SIGTTIN');
-    await eventually(() => wasgi.workers().length === 2, 'two workers');
+    await eventually(async () => (await pids(wasgi.url, 4)).size === 2, 'two workers answering');
     await eventually(async () => (await Promise.all([0, 1, 2, 3].map(() => multiprocess(wasgi.url)))).every((m) => m), 'both workers to say true');
     wasgi.signal('SIGTTOU');
     await eventually(() => wasgi.workers().length === 1, 'one worker');
@@ -109,6 +109,24 @@ describe.concurrent('wasgi --workers: supervision', () => {
     wasgi.signal('SIGHUP');
     await wasgi.waitFor(/SIGHUP: reload complete/);
     expect(await multiprocess(wasgi.url)).toBe(false);
+    expect((await wasgi.stop()).code).toBe(0);
+  });
+
+  it('SIGTTOU right after SIGTTIN stops the worker still booting, not the one serving: nothing is refused', async () => {
+    const wasgi = await start([APP, '-b', '127.0.0.1:0']);
+    const [serving] = wasgi.workers();
+    wasgi.signal('SIGTTIN');
+    await eventually(() => wasgi.workers().length === 2, 'a second worker process');
+    wasgi.signal('SIGTTOU');
+    const failures: string[] = [];
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {
+      await request(`${wasgi.url}/pid`).catch((error: Error) => { failures.push(error.message); });
+      await sleep(10);
+    }
+    expect(failures).toEqual([]);
+    await eventually(() => wasgi.workers().length === 1, 'one worker');
+    expect(wasgi.workers()).toEqual([serving]);
     expect((await wasgi.stop()).code).toBe(0);
   });
 
