@@ -7,12 +7,23 @@
 // window; the parser works on it in place. Slots are pooled (windows.ts): a connection holds one
 // only while it has bytes to parse, and an idle one reads into the shared landing zone.
 
+// The default limits (the hosts take theirs from these, through src/contract.generated.ts).
+export const DEFAULT_MAX_CONNECTIONS = 10000;         // open connections; more wait for a slot
+export const DEFAULT_LIMIT_REQUEST_LINE = 8192;       // bytes; longer: 414
+export const DEFAULT_LIMIT_REQUEST_FIELDS = 100;      // fields; more: 431
+export const DEFAULT_LIMIT_REQUEST_FIELD_SIZE = 8192; // bytes; longer: 431
+export const DEFAULT_LIMIT_REQUEST_HEAD = 65536;      // bytes; larger: 431
+export const DEFAULT_MAX_BODY_SIZE = 16777216;        // bytes; larger: 413
+export const DEFAULT_HEADER_TIMEOUT_MS = 10000;       // a head not whole in time: 408
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5000;    // an idle connection is closed
+export const DEFAULT_BODY_TIMEOUT_MS = 30000;         // a stalled body: 408
+
 export let maxConnections: i32 = 0;
-export let limitRequestLine: i32 = 8192;
-export let limitRequestFields: i32 = 100;
-export let limitRequestFieldSize: i32 = 8192;
-export let limitRequestHead: i32 = 65536;
-export let maxBodySize: u64 = 16777216;
+export let limitRequestLine: i32 = DEFAULT_LIMIT_REQUEST_LINE;
+export let limitRequestFields: i32 = DEFAULT_LIMIT_REQUEST_FIELDS;
+export let limitRequestFieldSize: i32 = DEFAULT_LIMIT_REQUEST_FIELD_SIZE;
+export let limitRequestHead: i32 = DEFAULT_LIMIT_REQUEST_HEAD;
+export let maxBodySize: u64 = DEFAULT_MAX_BODY_SIZE;
 
 /** Bytes a window keeps in front of a head before it is worth moving the rest down. */
 export const COMPACT_AT: i32 = 16384;

@@ -67,7 +67,7 @@ let ready = false;
 /** Lays out the core once with the server's default limits and one connection. */
 export function setup(): void {
   if (ready) return;
-  if (!init(1, 8192, 100, 8192, 65536, 16777216)) unreachable();
+  if (!init(1, L.DEFAULT_LIMIT_REQUEST_LINE, L.DEFAULT_LIMIT_REQUEST_FIELDS, L.DEFAULT_LIMIT_REQUEST_FIELD_SIZE, L.DEFAULT_LIMIT_REQUEST_HEAD, L.DEFAULT_MAX_BODY_SIZE)) unreachable();
   segment = alignUp(L.end + 64, 64);
   top = segment;
   limit = <usize>memory.size() << 16;

@@ -15,7 +15,7 @@ export const EV_DRAIN = 6;   // graceful shutdown: close idle connections, the r
 // Actions: core -> host.
 export const ACT_CALL_APP = 1;  // a request head is in the record
 export const ACT_BODY = 2;      // a: body bytes' address, b: length
-export const ACT_BODY_END = 3;  // a: 1 when the body was cut short by the peer
+export const ACT_BODY_END = 3;  // a: 0 the body is complete, 1 the peer closed before its end, 2 rejected (b: the error code)
 export const ACT_ERROR = 4;     // a: error code; answer with serializeError and close
 export const ACT_CLOSE = 5;     // close the connection after pending writes
 export const ACT_REARM = 6;     // a: the window offset to read into next; b: 1 to resume reading

@@ -11,9 +11,9 @@ export const K_IDLE = 1;    // between requests, or a new connection with no byt
 export const K_HEAD = 2;    // a head is arriving: 408 and close when it is not whole in time
 export const K_BODY = 3;    // a body is arriving: close when it stalls
 
-export let headerTimeout: f64 = 10000;
-export let keepAliveTimeout: f64 = 5000;
-export let bodyTimeout: f64 = 30000;
+export let headerTimeout: f64 = L.DEFAULT_HEADER_TIMEOUT_MS;
+export let keepAliveTimeout: f64 = L.DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
+export let bodyTimeout: f64 = L.DEFAULT_BODY_TIMEOUT_MS;
 /** Milliseconds on the host's monotonic clock, as of the current run. */
 export let now: f64 = 0;
 

@@ -5,7 +5,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { HeaderList } from './types.js';
 import { wasiImports } from './wasi-imports.js';
-import { wasm, type WasmGlobal, type WasmMemory, type WasmModule } from './wasm.js';
+import { wasm, type WasmMemory, type WasmModule } from './wasm.js';
+import * as C from './contract.generated.js';
 
 export interface Limits {
   /** Open connections at once (default 10 000). */
@@ -29,46 +30,23 @@ export interface Limits {
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
-  maxConnections: 10_000,
-  limitRequestLine: 8192,
-  limitRequestFields: 100,
-  limitRequestFieldSize: 8192,
-  limitRequestHead: 65536,
-  maxBodySize: 16 * 1024 * 1024,
-  headerTimeout: 10_000,
-  keepAliveTimeout: 5_000,
-  bodyTimeout: 30_000,
+  maxConnections: C.DEFAULT_MAX_CONNECTIONS,
+  limitRequestLine: C.DEFAULT_LIMIT_REQUEST_LINE,
+  limitRequestFields: C.DEFAULT_LIMIT_REQUEST_FIELDS,
+  limitRequestFieldSize: C.DEFAULT_LIMIT_REQUEST_FIELD_SIZE,
+  limitRequestHead: C.DEFAULT_LIMIT_REQUEST_HEAD,
+  maxBodySize: C.DEFAULT_MAX_BODY_SIZE,
+  headerTimeout: C.DEFAULT_HEADER_TIMEOUT_MS,
+  keepAliveTimeout: C.DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  bodyTimeout: C.DEFAULT_BODY_TIMEOUT_MS,
 });
 
-// Request flags in the record (assembly/layout.ts F_*).
-export const F_HTTP11 = 1;
-export const F_KEEP_ALIVE = 2;
-export const F_EXPECT_CONTINUE = 4;
-export const F_PERCENT = 8;
-export const F_CHUNKED = 16;
-export const F_HAS_BODY = 32;
-export const F_HEAD = 64;
-
-// Record words (assembly/layout.ts REC_*).
-export const REC_FLAGS = 0;
-export const REC_METHOD = 1;
-export const REC_TARGET = 3;
-export const REC_PATH = 5;
-export const REC_QUERY = 7;
-export const REC_FIELD_COUNT = 9;
-export const REC_CONTENT_LENGTH = 10;
-export const REC_HEAD = 12;
-export const REC_FIELDS = 14;
-export const FIELD_WORDS = 5;
-
-// Response framing modes (assembly/response.ts MODE_*).
-export const MODE_FIXED = 1;
-export const MODE_CHUNKED = 2;
-export const MODE_CLOSE = 3;
-export const MODE_NONE = 4;
-
-export const E_INTERNAL = 43;
-export const E_SERVICE_UNAVAILABLE = 44;
+// The record's words and flags, the framing modes and the error codes: declared by the core.
+export {
+  F_HTTP11, F_KEEP_ALIVE, F_EXPECT_CONTINUE, F_PERCENT, F_CHUNKED, F_HAS_BODY, F_HEAD,
+  REC_FLAGS, REC_METHOD, REC_TARGET, REC_PATH, REC_QUERY, REC_FIELD_COUNT, REC_CONTENT_LENGTH, REC_HEAD, REC_FIELDS, FIELD_WORDS,
+  MODE_FIXED, MODE_CHUNKED, MODE_CLOSE, MODE_NONE, E_INTERNAL, E_SERVICE_UNAVAILABLE,
+} from './contract.generated.js';
 
 interface CoreExports {
   memory: WasmMemory;
@@ -107,20 +85,6 @@ interface CoreExports {
   errorStatus(code: number): number;
   fieldName(id: number): number;
   errorText(code: number): number;
-  EV_READ: WasmGlobal;
-  EV_EOF: WasmGlobal;
-  EV_DONE: WasmGlobal;
-  EV_CLOSED: WasmGlobal;
-  EV_TICK: WasmGlobal;
-  EV_DRAIN: WasmGlobal;
-  ACT_CALL_APP: WasmGlobal;
-  ACT_BODY: WasmGlobal;
-  ACT_BODY_END: WasmGlobal;
-  ACT_ERROR: WasmGlobal;
-  ACT_CLOSE: WasmGlobal;
-  ACT_REARM: WasmGlobal;
-  ACT_READABLE: WasmGlobal;
-  ACT_RELEASE: WasmGlobal;
 }
 
 let compiled: WasmModule | undefined;
@@ -212,14 +176,13 @@ export class Core {
     this.scratchOut = this.x.scratchOutAddress();
     this.text = this.x.responseTextAddress();
     this.textSize = this.x.responseTextSize();
-    const g = (v: WasmGlobal): number => v.value as number;
-    this.EV_READ = g(this.x.EV_READ); this.EV_EOF = g(this.x.EV_EOF);
-    this.EV_DONE = g(this.x.EV_DONE); this.EV_CLOSED = g(this.x.EV_CLOSED);
-    this.EV_TICK = g(this.x.EV_TICK); this.EV_DRAIN = g(this.x.EV_DRAIN);
-    this.ACT_CALL_APP = g(this.x.ACT_CALL_APP); this.ACT_BODY = g(this.x.ACT_BODY);
-    this.ACT_BODY_END = g(this.x.ACT_BODY_END); this.ACT_ERROR = g(this.x.ACT_ERROR);
-    this.ACT_CLOSE = g(this.x.ACT_CLOSE); this.ACT_REARM = g(this.x.ACT_REARM);
-    this.ACT_READABLE = g(this.x.ACT_READABLE); this.ACT_RELEASE = g(this.x.ACT_RELEASE);
+    this.EV_READ = C.EV_READ; this.EV_EOF = C.EV_EOF;
+    this.EV_DONE = C.EV_DONE; this.EV_CLOSED = C.EV_CLOSED;
+    this.EV_TICK = C.EV_TICK; this.EV_DRAIN = C.EV_DRAIN;
+    this.ACT_CALL_APP = C.ACT_CALL_APP; this.ACT_BODY = C.ACT_BODY;
+    this.ACT_BODY_END = C.ACT_BODY_END; this.ACT_ERROR = C.ACT_ERROR;
+    this.ACT_CLOSE = C.ACT_CLOSE; this.ACT_REARM = C.ACT_REARM;
+    this.ACT_READABLE = C.ACT_READABLE; this.ACT_RELEASE = C.ACT_RELEASE;
     for (let id = 0; id < this.x.fieldNameCount(); id++) this.fieldNames.push(this.scratchText(this.x.fieldName(id)));
     for (let code = 0; code < this.x.errorCount(); code++) {
       this.errorReasons.push(this.scratchText(this.x.errorText(code)));
@@ -284,7 +247,7 @@ export class Core {
   /** Queues an event; returns its index in this batch. The caller runs before the queue is full. */
   push(type: number, conn: number, arg: number): number {
     const i = this.eventCount++;
-    const w = this.events + i * 3;
+    const w = this.events + i * C.EVENT_WORDS;
     this.words[w] = type;
     this.words[w + 1] = conn;
     this.words[w + 2] = arg;
@@ -293,7 +256,7 @@ export class Core {
 
   /** Rewrites the argument of an event queued in this batch (coalesced reads). */
   setEventArg(index: number, arg: number): void {
-    this.words[this.events + index * 3 + 2] = arg;
+    this.words[this.events + index * C.EVENT_WORDS + 2] = arg;
   }
 
   /**
@@ -308,7 +271,7 @@ export class Core {
   }
 
   actionWord(index: number, word: number): number {
-    return this.words[this.actions + index * 4 + word];
+    return this.words[this.actions + index * C.ACTION_WORDS + word];
   }
 
   decodePath(conn: number): string {
