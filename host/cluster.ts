@@ -602,7 +602,7 @@ async function runWorker(): Promise<void> {
     // Connections the primary is handing over right now must land before the drain: stop
     // accepting first (handovers to a closed listener go to another worker), then settle.
     if (graceful > 0) {
-      for (const server of servers) stopAccepting(server);
+      for (const server of servers) server.stopAccepting();
       await new Promise((resolve) => setTimeout(resolve, Math.min(graceful, SETTLE_MS)));
     }
     await Promise.all(servers.map((server) => server.shutdown({ graceful })));
@@ -713,16 +713,6 @@ function handoverSeq(message: unknown): number | null {
   const { cmd, msg } = message as { cmd?: unknown; msg?: { cmd?: unknown; act?: unknown; seq?: unknown } | null };
   if (cmd !== 'NODE_HANDLE' || typeof msg !== 'object' || msg === null) return null;
   return msg.cmd === 'NODE_CLUSTER' && msg.act === 'newconn' && typeof msg.seq === 'number' ? msg.seq : null;
-}
-
-/**
- * Closes a server's listening socket and nothing else, so that the primary hands it no new
- * connection while it lets the ones it has settle. Server has no public way to do this alone; when
- * its listener cannot be found, shutdown() closes it a moment later.
- */
-function stopAccepting(server: Server): void {
-  const listener = (server as unknown as { net?: unknown }).net;
-  if (listener instanceof net.Server && listener.listening) listener.close();
 }
 
 if (cluster.isWorker && process.env[PLAN_ENV] !== undefined) {

@@ -262,6 +262,14 @@ export class Server {
     });
   }
 
+  /**
+   * Closes the listening socket and nothing else: connections already accepted go on (a worker
+   * of the command does this first when it stops, so the primary hands it no new connection).
+   */
+  stopAccepting(): void {
+    if (this.net.listening) this.net.close();
+  }
+
   /** Settles when the server has shut down. */
   serveForever(): Promise<void> {
     return this.stopped;
