@@ -184,7 +184,7 @@ export class Exchange {
     this.settled = true;
     this.gone = true;
     if (this.channel.log.enabled('debug')) this.channel.log.log('debug', `${this.describe()}: the client left before the response was complete`);
-    this.input.fail(new RequestBodyError('the client closed the connection', 0, 400));
+    if (!this.input.complete) this.input.fail(new RequestBodyError('the client closed the connection', 0, 400));
     this.releaseQuietly();
     this.channel.abort();
   }
@@ -319,7 +319,8 @@ export class Exchange {
     }
     if (this.expectContinue && !this.continueSent && !this.input.complete) this.mustClose = true;
     this.settled = true;
-    this.input.fail(new RequestBodyError('the response is complete: the rest of the request body was discarded', 0, 400));
+    // (An Error is made only when a read could still be waiting: a stack costs more than the response.)
+    if (!this.input.complete) this.input.fail(new RequestBodyError('the response is complete: the rest of the request body was discarded', 0, 400));
     this.channel.finish(this.mustClose);
   }
 
@@ -330,7 +331,7 @@ export class Exchange {
       return;
     }
     this.settled = true;
-    this.input.fail(new RequestBodyError('the response failed: the rest of the request body was discarded', 0, 500));
+    if (!this.input.complete) this.input.fail(new RequestBodyError('the response failed: the rest of the request body was discarded', 0, 500));
     if (this.headersSent || this.channel.closed) {
       if (!this.channel.closed) this.channel.log.error(`${this.describe()}: error after the response started; connection aborted`, error);
       this.releaseQuietly();
