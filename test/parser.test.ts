@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRequests } from './helpers/parse.js';
 import { Core } from '../src/core.js';
 import { invalidCases, validCases, type InvalidCase, type ValidCase } from './parser.cases.js';
+import * as codes from '../src/contract.generated.js';
 import { prng } from '../fuzz/mutate.mjs';
 
 /** Some inputs are large (up to ~65 KiB) and are fed one byte per read. */
@@ -76,6 +77,7 @@ function expectInvalid(c: InvalidCase, splitAt?: number[]): void {
   const how = splitAt === undefined ? 'whole' : 'one byte at a time';
   expect(result.error, `expected an error (${how})`).toBeDefined();
   expect(result.error?.status, `status (${how})`).toBe(c.status);
+  expect(result.error?.code, `error code ${c.code} (${how})`).toBe(codes[c.code]);
   const reason = result.error?.reason;
   expect(typeof reason, `reason type (${how})`).toBe('string');
   expect((reason ?? '').length, `reason length (${how})`).toBeGreaterThan(0);
