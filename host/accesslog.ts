@@ -1,8 +1,10 @@
-// The access log: what one response was (followed as its bytes are written, or the server's own
-// answer to a request it rejected), and lines in gunicorn's format atoms (the combined log format
-// by default) with every field escaped. Where they go: logfile.ts.
+// The access log: what one response was (the exchange's own account of its status, head and
+// body bytes, or the server's own answer to a request it rejected), and lines in gunicorn's
+// format atoms (the combined log format by default) with every field escaped. Where they go:
+// logfile.ts.
 
 import type { EnvironContext } from '../src/environ.js';
+import { answerBodyLength } from '../src/response.js';
 import type { Environ } from '../src/types.js';
 
 /**
@@ -32,89 +34,49 @@ export interface AccessRecord {
   duration: number;
 }
 
-const CRLF2 = '\r\n\r\n';
+/** What the server knows of a response when it is done: the exchange's own account of it. */
+export interface ResponseAccount {
+  /** The status sent; 0 when no head was. */
+  readonly responseStatus: number;
+  /** The head as sent (status line and header lines, with its final CRLF CRLF), null when none was. */
+  readonly responseHead: Uint8Array | null;
+  /** Body bytes sent (framing not counted). */
+  readonly bodyBytes: number;
+}
 
-/**
- * Follows the bytes of one response as the connection writes them: the status and head, then
- * the body, whose chunked framing is decoded so that only the application's bytes count.
- */
-export class ResponseTally {
-  readonly start = Date.now();
-  private readonly t0 = performance.now();
-  private status = 0;
-  private head = '';
-  private partial = '';
-  private headDone = false;
-  private chunked = false;
-  private bytes = 0;
-  /** Chunked: bytes left in the current chunk's data and its CRLF; the size line so far. */
-  private chunkLeft = 0;
-  private sizeLine = '';
-  private lastChunk = false;
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
-  constructor(readonly environ: AccessEnviron, private readonly rejected = false) {}
+/** The head's text without its final blank line, for the `{header}o` atoms. */
+function headText(head: Uint8Array | null): string {
+  if (head === null) return '';
+  const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  const end = bytes.indexOf(HEAD_END);
+  return bytes.latin1Slice(0, end < 0 ? bytes.length : end);
+}
 
-  write(data: Uint8Array): void {
-    let i = 0;
-    if (!this.headDone) {
-      const text = this.partial + Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
-      const end = text.indexOf(CRLF2);
-      if (end < 0) {
-        this.partial = text;
-        return;
-      }
-      i = end + 4 - this.partial.length;
-      this.partial = '';
-      this.head = text.slice(0, end);
-      this.headDone = true;
-      this.status = Number(/^HTTP\/\d\.\d (\d{3})/.exec(this.head)?.[1] ?? 0);
-      this.chunked = /\r\ntransfer-encoding:[^\r]*chunked/i.test(this.head);
-    }
-    if (!this.chunked) {
-      this.bytes += data.length - i;
-      return;
-    }
-    while (i < data.length && !this.lastChunk) {
-      if (this.chunkLeft > 0) {
-        const skip = Math.min(this.chunkLeft, data.length - i);
-        this.chunkLeft -= skip;
-        i += skip;
-        continue;
-      }
-      const c = data[i++];
-      if (c === 0x0a) {
-        const size = parseInt(this.sizeLine, 16);
-        this.sizeLine = '';
-        if (size > 0) {
-          this.bytes += size;
-          this.chunkLeft = size + 2;
-        } else {
-          this.lastChunk = true;
-        }
-      } else if (c !== 0x0d) {
-        this.sizeLine += String.fromCharCode(c);
-      }
-    }
-  }
+/** The record of a response from its account; `start` and `t0` are when the request was handed over (Date.now(), performance.now()). */
+export function accessRecord(environ: AccessEnviron, account: ResponseAccount, start: number, t0: number, rejected = false): AccessRecord {
+  return {
+    environ,
+    rejected,
+    status: account.responseStatus,
+    bytes: account.bodyBytes,
+    head: headText(account.responseHead),
+    start,
+    duration: performance.now() - t0,
+  };
+}
 
-  record(): AccessRecord {
-    return {
-      environ: this.environ,
-      rejected: this.rejected,
-      status: this.status,
-      bytes: this.bytes,
-      head: this.head,
-      start: this.start,
-      duration: performance.now() - this.t0,
-    };
-  }
+/** The account of one of the server's own answers (an error response: head and body in one buffer). */
+function answerAccount(status: number, answer: Uint8Array): ResponseAccount {
+  return { responseStatus: status, responseHead: answer, bodyBytes: answerBodyLength(answer) };
 }
 
 /**
- * The record of a request the server answered itself with `response` (a whole error response),
- * before any application: of the request only the connection's side is known.
+ * The record of a request the server answered itself (`status`, `answer`) before any application
+ * saw it: only what the connection tells is known of the request.
  */
-export function rejectionRecord(ctx: RejectionContext, response: Uint8Array): AccessRecord {
+export function rejectionRecord(ctx: RejectionContext, status: number, answer: Uint8Array): AccessRecord {
   const environ: AccessEnviron = {
     REMOTE_ADDR: ctx.remoteAddr,
     REMOTE_PORT: ctx.remotePort,
@@ -122,9 +84,7 @@ export function rejectionRecord(ctx: RejectionContext, response: Uint8Array): Ac
     SERVER_PORT: ctx.serverPort,
     'wsgi.url_scheme': ctx.urlScheme,
   };
-  const tally = new ResponseTally(environ, true);
-  tally.write(response);
-  return tally.record();
+  return accessRecord(environ, answerAccount(status, answer), Date.now(), performance.now(), true);
 }
 
 /** gunicorn's default, the combined log format. */

@@ -12,7 +12,7 @@ import { fileWrapper } from '../src/filewrapper.js';
 import { CoreLoop } from './loop.js';
 import { WindowStream, type ConnectionHandle } from './stream.js';
 import { WaitingRoom } from './waiting.js';
-import { rejectionRecord, ResponseTally, type AccessRecord } from './accesslog.js';
+import { accessRecord, rejectionRecord, type AccessRecord } from './accesslog.js';
 import { applyForwarded, TrustedProxies } from './forwarded.js';
 import { compileFormat } from './accesslog.js';
 import { LogFile } from './logfile.js';
@@ -72,8 +72,9 @@ class Connection extends WindowStream implements Channel {
   exchange: Exchange | null = null;
   private doneAfterDrain = -1;
   readonly environContext: EnvironContext;
-  /** The response being written, followed for the access log. */
-  tally: ResponseTally | null = null;
+  /** When the exchange being answered was handed over (Date.now(), performance.now()), for the access log. */
+  private accessStart = 0;
+  private accessT0 = 0;
   /** The peer is a trusted proxy: its forwarded headers are believed. */
   readonly trustsProxy: boolean;
 
@@ -131,9 +132,8 @@ class Connection extends WindowStream implements Channel {
     return this.loop.core.errorResponse(this.id, code, this.loop.now());
   }
 
-  override send(bytes: Uint8Array): boolean {
-    this.tally?.write(bytes);
-    return super.send(bytes);
+  errorStatus(code: number): number {
+    return this.loop.core.errorStatuses[code];
   }
 
   sendContinue(): void {
@@ -141,11 +141,20 @@ class Connection extends WindowStream implements Channel {
     this.uncork();
   }
 
+  /** The exchange was handed to the application now (only followed when there is an access log). */
+  started(): void {
+    this.accessStart = Date.now();
+    this.accessT0 = performance.now();
+  }
+
+  /** Logs the current exchange's response, once (finish, abort and close all come here). */
   private logAccess(): void {
-    const tally = this.tally;
-    if (tally === null) return;
-    this.tally = null;
-    this.server.accessLog?.(tally.record());
+    const exchange = this.exchange;
+    const log = this.server.accessLog;
+    const start = this.accessStart;
+    if (exchange === null || log === undefined || start === 0) return;
+    this.accessStart = 0;
+    log(accessRecord(exchange.environ, exchange, start, this.accessT0));
   }
 
   finish(mustClose: boolean): void {
@@ -347,7 +356,7 @@ export class Server {
     socket.on('error', () => { /* the client is being turned away */ });
     const answer = this.core.errorResponse(-1, E_SERVICE_UNAVAILABLE, this.loop.now());
     socket.end(answer);
-    this.accessLog?.(rejectionRecord({ ...this.environBase, remoteAddr: socket.remoteAddress ?? '', remotePort: String(socket.remotePort ?? '') }, answer));
+    this.accessLog?.(rejectionRecord({ ...this.environBase, remoteAddr: socket.remoteAddress ?? '', remotePort: String(socket.remotePort ?? '') }, this.core.errorStatuses[E_SERVICE_UNAVAILABLE], answer));
     socket.resume();
   }
 
@@ -390,7 +399,7 @@ export class Server {
         if (conn.trustsProxy) applyForwarded(environ, this.proxies, this.log);
         const exchange = new Exchange(this.app, environ, input, conn, (flags & F_EXPECT_CONTINUE) !== 0);
         conn.exchange = exchange;
-        if (this.accessLog !== undefined) conn.tally = new ResponseTally(environ);
+        if (this.accessLog !== undefined) conn.started();
         this.pendingApps.push(exchange);
         break;
       }
@@ -413,7 +422,7 @@ export class Server {
         if (conn.exchange !== null) break;
         const answer = core.errorResponse(conn.id, a, this.loop.now());
         conn.send(answer);
-        this.accessLog?.(rejectionRecord(conn.environContext, answer));
+        this.accessLog?.(rejectionRecord(conn.environContext, core.errorStatuses[a], answer));
         if (this.log.enabled('debug')) this.log.log('debug', `${conn.environContext.remoteAddr}: ${core.errorStatuses[a]} ${core.errorReasons[a]} (code ${a})`);
         conn.end();
         break;

@@ -12,6 +12,8 @@ export interface Channel {
   /** Serializes the head; throws ResponseError for a bad status or header. */
   head(status: string, headers: HeaderList, bodyLength: number): Head;
   errorResponse(code: number): Buffer;
+  /** The status the core answers error `code` with. */
+  errorStatus(code: number): number;
   /** Queues bytes; false when the socket asks the writer to wait for drained(). */
   send(bytes: Uint8Array): boolean;
   drained(): Promise<void>;
@@ -26,6 +28,13 @@ export interface Channel {
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+
+/** The body length of one of the server's own answers (head and body in one buffer). */
+export function answerBodyLength(answer: Uint8Array): number {
+  const end = Buffer.from(answer.buffer, answer.byteOffset, answer.byteLength).indexOf(HEAD_END);
+  return end < 0 ? 0 : answer.length - end - HEAD_END.length;
+}
 
 function encode(chunk: unknown): Uint8Array {
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
@@ -95,6 +104,12 @@ const NO_RESULT: unique symbol = Symbol('no result');
 type ChunkIterator = Iterator<unknown> | AsyncIterator<unknown>;
 
 export class Exchange {
+  /** The status sent; 0 until a head was (the access log's account of the response). */
+  responseStatus = 0;
+  /** The head as sent, null until it was. */
+  responseHead: Uint8Array | null = null;
+  /** Body bytes sent, framing not counted. */
+  bodyBytes = 0;
   private status: string | null = null;
   private headers: HeaderList = [];
   private headersSent = false;
@@ -275,6 +290,8 @@ export class Exchange {
     this.mode = head.mode;
     this.declared = head.length;
     this.headersSent = true;
+    this.responseStatus = Number((this.status as string).slice(0, 3));
+    this.responseHead = head.bytes;
     this.channel.send(head.bytes);
   }
 
@@ -291,13 +308,16 @@ export class Exchange {
         }
         if (b.length === 0) return true;
         this.sent += b.length;
+        this.bodyBytes += b.length;
         return this.channel.send(b);
       case MODE_CHUNKED:
         if (b.length === 0) return true;
+        this.bodyBytes += b.length;
         this.channel.send(Buffer.from(`${b.length.toString(16)}\r\n`, 'latin1'));
         this.channel.send(b);
         return this.channel.send(CRLF);
       default: // MODE_CLOSE
+        this.bodyBytes += b.length;
         return this.channel.send(b);
     }
   }
@@ -348,7 +368,11 @@ export class Exchange {
     } else {
       this.channel.log.error(`${this.describe()}: application error`, error);
     }
-    this.channel.send(this.channel.errorResponse(code));
+    const answer = this.channel.errorResponse(code);
+    this.responseStatus = this.channel.errorStatus(code);
+    this.responseHead = answer;
+    this.bodyBytes = answerBodyLength(answer);
+    this.channel.send(answer);
     this.releaseQuietly();
     this.channel.finish(true);
   }
