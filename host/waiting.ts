@@ -4,7 +4,7 @@
 // for at most `timeout` ms. Nothing is learned from an unread peer, so a client that gives up while
 // waiting is found out when its turn comes (its first read is the end) or when it expires.
 
-import type { ConnectionHandle } from './stream.js';
+import type { ConnectionHandle } from '../src/binding/stream.js';
 
 interface Waiter {
   handle: ConnectionHandle;

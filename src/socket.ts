@@ -9,8 +9,8 @@ import dns from 'node:dns/promises';
 import net from 'node:net';
 import os from 'node:os';
 import { inspect } from 'node:util';
-import { CoreLoop } from '../host/loop.js';
-import { WindowStream, type AcceptedSocket, type ConnectionHandle } from '../host/stream.js';
+import { CoreLoop } from './binding/loop.js';
+import { WindowStream, type AcceptedSocket, type ConnectionHandle } from './binding/stream.js';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;

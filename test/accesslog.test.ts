@@ -3,7 +3,7 @@
 // (malformed, over a limit, too slow, no room) are logged once each, with '-' for what is unknown.
 
 import { describe, expect, it } from 'vitest';
-import type { AccessRecord, Application } from '../src/index.js';
+import type { AccessRecord, Application } from '../index.js';
 import { compileFormat, COMBINED_FORMAT } from '../host/accesslog.js';
 import { exchange, RawClient } from './helpers/net.js';
 import { eventually, start, useServers } from './helpers/server.js';

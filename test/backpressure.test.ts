@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { Application } from '../src/index.js';
+import type { Application } from '../index.js';
 import { RawClient, sleep } from './helpers/net.js';
 import { readAll, start, useServers } from './helpers/server.js';
 

@@ -4,7 +4,7 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
-import type { Application, Environ, StartResponse } from '../src/index.js';
+import type { Application, Environ, StartResponse } from '../index.js';
 import { RawClient, sleep } from './helpers/net.js';
 import { eventually, healthCheck, start, useServers, type Running } from './helpers/server.js';
 

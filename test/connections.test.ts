@@ -3,7 +3,7 @@
 // closed after headerTimeout; shutdown closes the waiting ones too.
 
 import { describe, expect, it } from 'vitest';
-import { makeServer, type Application } from '../src/index.js';
+import { makeServer, type Application } from '../index.js';
 import { RawClient, sleep } from './helpers/net.js';
 import { eventually, healthCheck, start, useServers } from './helpers/server.js';
 

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { application as hello } from '../examples/hello.mjs';
-import type { Application } from '../src/index.js';
+import type { Application } from '../index.js';
 import { RawClient, sleep } from './helpers/net.js';
 import { start, useServers } from './helpers/server.js';
 

@@ -94,7 +94,7 @@ describe('out of file descriptors', () => {
 
   it('a single process (makeServer): libuv closes the excess at once, without spinning, and it serves again', async () => {
     const script = `
-      import { makeServer } from ${JSON.stringify(`${ROOT}dist/src/index.js`)};
+      import { makeServer } from ${JSON.stringify(`${ROOT}dist/index.js`)};
       const app = (environ, startResponse) => { startResponse('200 OK', [['Content-Type', 'text/plain']]); return ['ok']; };
       const server = await makeServer('127.0.0.1', 0, app, { keepAlive: 120, headerTimeout: 120 });
       console.log(server.serverAddress[1]);`;

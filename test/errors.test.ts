@@ -1,7 +1,7 @@
 // Integration tests: malformed requests, limits, and applications that break the PEP 3333 contract.
 
 import { describe, expect, it } from 'vitest';
-import type { Application, Chunk, ServerOptions } from '../src/index.js';
+import type { Application, Chunk, ServerOptions } from '../index.js';
 import { RawClient, exchange, sleep, type HttpResponse } from './helpers/net.js';
 import { eventually, healthCheck, readAll, start as startServer, useServers } from './helpers/server.js';
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { application as hello } from '../examples/hello.mjs';
 import { application as asyncStream } from '../examples/async_stream.mjs';
 import { application as echoBody } from '../examples/echo_body.mjs';
-import type { Application } from '../src/index.js';
+import type { Application } from '../index.js';
 import { RawClient } from './helpers/net.js';
 import { start, useServers } from './helpers/server.js';
 

@@ -6,7 +6,7 @@ import { createReadStream, fstatSync, mkdtempSync, openSync, writeFileSync } fro
 import { open, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Application, FileSource } from '../src/index.js';
+import type { Application, FileSource } from '../index.js';
 import { eventually, start, useServers } from './helpers/server.js';
 
 useServers();

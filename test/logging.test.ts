@@ -3,8 +3,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { application as hello } from '../examples/hello.mjs';
-import type { Application } from '../src/index.js';
-import { makeServer } from '../src/index.js';
+import type { Application } from '../index.js';
+import { makeServer } from '../index.js';
 import { RawClient } from './helpers/net.js';
 import { start, useServers } from './helpers/server.js';
 

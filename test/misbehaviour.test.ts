@@ -14,7 +14,7 @@ import vm from 'node:vm';
 import { RawClient, ResponseParseError, sleep, tick } from './helpers/net.js';
 import { eventually, healthCheck, start as startServer, type Running } from './helpers/server.js';
 import { ROOT, killChildren, start as startCommand, type Wasgi } from './fixtures/wasgi.js';
-import type { Application } from '../src/index.js';
+import type { Application } from '../index.js';
 import * as table from './fixtures/misbehaviours.mjs';
 
 type Expectation = '500' | 'aborted' | 'fault' | '200';

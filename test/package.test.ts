@@ -13,7 +13,7 @@ it('npm pack holds the command, the API, the core, the WASI builds and their run
   const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
   const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path));
   for (const file of [
-    'package.json', 'README.md', 'dist/host/cli.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/simple_server.js',
+    'package.json', 'README.md', 'dist/host/cli.js', 'dist/index.js', 'dist/index.d.ts', 'dist/host/simple_server.js',
     'dist/src/validate.d.ts', 'build/wasgi.wasm', ...wasi, 'host/wasi/run-parse.mjs', 'wit/wasgi.wit',
     'examples/hello.mjs', 'examples/simple_server.ts', 'docs/DEPLOYMENT.md', 'docs/WASI.md',
   ]) expect(files, file).toContain(file);

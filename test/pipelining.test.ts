@@ -1,7 +1,7 @@
 // Integration tests: pipelined requests, requests split across many reads, many clients at once.
 
 import { describe, expect, it } from 'vitest';
-import type { Application } from '../src/index.js';
+import type { Application } from '../index.js';
 import { RawClient, exchange, sleep } from './helpers/net.js';
 import { readAll, start, useServers } from './helpers/server.js';
 

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import type { Application, Chunk, Environ, ResponseBody } from '../src/index.js';
+import type { Application, Chunk, Environ, ResponseBody } from '../index.js';
 import { RawClient, exchange, sleep } from './helpers/net.js';
 import { curl, eventually, healthCheck, readAll, sha256, start, useServers } from './helpers/server.js';
 // @ts-ignore: the example is plain JavaScript

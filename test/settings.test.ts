@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { makeServer, serve, type Application } from '../src/index.js';
+import { makeServer, serve, type Application } from '../index.js';
 import { parseBind } from '../host/settings.js';
 import { APP, eventually, killChildren, run, sleep, start } from './fixtures/wasgi.js';
 import { freePort, RawClient } from './helpers/net.js';

@@ -3,7 +3,7 @@
 
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { makeServer, type Application } from '../src/index.js';
+import { makeServer, type Application } from '../index.js';
 import { RawClient, sleep } from './helpers/net.js';
 
 const GET = 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n';

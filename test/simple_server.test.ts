@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { demoApp, makeServer, WSGIRequestHandler, WSGIServer } from '../src/simple_server.js';
-import type { Environ, StartResponse } from '../src/index.js';
+import { demoApp, makeServer, WSGIRequestHandler, WSGIServer } from '../host/simple_server.js';
+import type { Environ, StartResponse } from '../index.js';
 import { eventually, ROOT } from './fixtures/wasgi.js';
 import { freePort } from './helpers/net.js';
 

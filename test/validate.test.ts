@@ -5,7 +5,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeServer, type Application, type Chunk, type Environ, type StartResponse, type Write } from '../src/index.js';
+import { makeServer, type Application, type Chunk, type Environ, type StartResponse, type Write } from '../index.js';
 import { ErrorLog } from '../src/errors.js';
 import { Input } from '../src/input.js';
 import { checkContentType, checkHeaders, checkStatus, ValidationError, validator } from '../src/validate.js';

@@ -232,7 +232,7 @@ export function machineInfo() {
 
 /** Checks that the core and dist exist, so the scripts fail early with a clear message. */
 export function requireBuild() {
-  for (const f of ['build/wasgi.wasm', 'dist/src/index.js', 'dist/src/core.js']) {
+  for (const f of ['build/wasgi.wasm', 'dist/index.js', 'dist/src/core.js']) {
     if (!existsSync(path.join(ROOT, f))) throw new Error(`${f} is missing: run "npm run build" first`);
   }
 }

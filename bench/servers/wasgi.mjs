@@ -1,7 +1,7 @@
 // wasgi serving a WSGI application module: node bench/servers/wasgi.mjs PORT MODULE [CALLABLE] [MAXCONN]
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { makeServer } from '../../dist/src/index.js';
+import { makeServer } from '../../dist/index.js';
 
 const [port, modulePath, callable = 'application', maxConnections] = process.argv.slice(2);
 const mod = await import(pathToFileURL(path.resolve(modulePath)).href);

@@ -3,7 +3,7 @@
 import { afterEach } from 'vitest';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { makeServer, type Application, type ServerOptions } from '../../src/index.js';
+import { makeServer, type Application, type ServerOptions } from '../../index.js';
 import { validator } from '../../src/validate.js';
 import { destroyClients, RawClient, sleep } from './net.js';
 

@@ -4,9 +4,9 @@
 // parses, the Exchange runs the application and finishes the response.
 
 import { format, inspect } from 'node:util';
-import { Server, type ServerOptions } from '../host/node.js';
-import type { AccessRecord } from '../host/accesslog.js';
-import type { Application, Environ, ErrorStream, ResponseBody, StartResponse } from './types.js';
+import { Server, type ServerOptions } from './node.js';
+import type { AccessRecord } from './accesslog.js';
+import type { Application, Environ, ErrorStream, ResponseBody, StartResponse } from '../src/types.js';
 
 /** Python's `(host, port)`; the host '' means every interface, as in Python. */
 export type ServerAddress = [host: string, port: number];

@@ -3,7 +3,7 @@
 // answers with go to the owner's handler. Writes are corked while a flush runs and uncorked once
 // at its end, so the responses of one turn leave in one writev per socket.
 
-import { Core, type Limits } from '../src/core.js';
+import { Core, type Limits } from '../core.js';
 
 export interface LoopHandler {
   /** Takes action `index` of the run that just ended. */
