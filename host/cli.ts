@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The wasgi command: serve a PEP 3333 application exported by a module.
 //   wasgi [OPTIONS] MODULE[:CALLABLE]
-// Options and the config file: config.ts. Processes and signals: cluster.ts.
+// Options and the config file: config.ts. Modules: modules.ts. Processes and signals: cluster.ts.
 
 import { readFileSync } from 'node:fs';
 import { checkLogFiles, runPrimary } from './cluster.js';
-import { CliError, loadApplication, parseArguments, resolveSettings, USAGE } from './config.js';
+import { CliError } from './cli-error.js';
+import { parseArguments, resolveSettings, USAGE } from './config.js';
+import { loadApplication } from './modules.js';
 
 function readVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
