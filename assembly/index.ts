@@ -9,7 +9,7 @@ import { initChars } from "./chars";
 import { initNames, nameOf, NAME_COUNT } from "./fieldnames";
 import { errorStatus as statusOfError, errorReason, ERROR_COUNT } from "./errors";
 import { initConnections, openConnection as open, run as runLoop, openCount, carriedCount, makeRaw, consume, readAddress } from "./loop";
-import { serializeHead as head, serializeError, responseMode, responseLength, responseStatus, INDEX_BYTES } from "./response";
+import { serializeHead as head, serializeError, responseMode, responseLength, INDEX_BYTES } from "./response";
 import { percentDecode } from "./parser";
 import { putString } from "./chars";
 import { setTimeouts as setDeadlines } from "./timers";
@@ -53,7 +53,6 @@ export function serializeErrorResponse(conn: i32, code: i32, now: u32): i32 {
 }
 export function lastResponseMode(): i32 { return responseMode; }
 export function lastResponseLength(): f64 { return responseLength; }
-export function lastResponseStatus(): i32 { return responseStatus; }
 
 /** Percent-decodes the request path of `conn`'s record into scratchOut; returns the length. */
 export function decodePath(conn: i32): i32 {

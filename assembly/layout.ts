@@ -3,9 +3,9 @@
 //   events | actions | scratch in | scratch out | touched list | free lists | connection table |
 //   slots | landing zone
 //
-// A slot holds a request record followed by an input window. The kernel reads straight into the
-// window; the parser works on it in place. Slots are pooled (windows.ts): a connection holds one
-// only while it has bytes to parse, and an idle one reads into the shared landing zone.
+// A slot holds a request record followed by an input window. Every read lands in the shared
+// landing zone and is copied to the window's free tail; the parser works on the window in place.
+// Slots are pooled (windows.ts): a connection holds one only while it has bytes to parse.
 
 // The default limits (the hosts take theirs from these, through src/contract.generated.ts).
 export const DEFAULT_MAX_CONNECTIONS = 10000;         // open connections; more wait for a slot

@@ -22,7 +22,6 @@ export const MODE_NONE = 4;     // no body may be sent (HEAD, 1xx, 204, 304)
 
 export let responseMode = 0;
 export let responseLength: f64 = -1;
-export let responseStatus = 0;
 
 let out: usize = 0;
 let outEnd: usize = 0;
@@ -162,7 +161,6 @@ export function serializeHead(conn: i32, count: i32, bodyLength: f64, now: u32):
   set(conn, RESP_FLAGS, keepAlive ? 0 : RF_CLOSE);
   responseMode = mode;
   responseLength = length;
-  responseStatus = code;
   return <i32>(out - L.scratchOut);
 }
 

@@ -1,4 +1,5 @@
-// The Node host: a net.Server whose accepted sockets read straight into the core's windows.
+// The Node host: a net.Server whose accepted sockets read into the core's windows (through its
+// landing zone).
 // Reads only queue events; one flush per event-loop turn hands them all to the core in one run()
 // and takes its actions: call the application, feed request bodies, write error answers, close.
 

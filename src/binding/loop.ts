@@ -1,7 +1,7 @@
 // The event loop shared by everything that runs on the core: events queued from socket callbacks
 // are handed to the core in one run() per event-loop turn (setImmediate), and the actions it
 // answers with go to the owner's handler. Writes are corked while a flush runs and uncorked once
-// at its end, so the responses of one turn leave in one writev per socket.
+// at its end, so the responses of one turn leave in one write per socket.
 
 import { Core, type Limits } from '../core.js';
 
