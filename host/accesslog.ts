@@ -4,8 +4,9 @@
 // logfile.ts.
 
 import type { EnvironContext } from '../src/environ.js';
-import { answerBodyLength } from '../src/response.js';
+import { answerBodyLength, HEAD_END } from '../src/response.js';
 import type { Environ } from '../src/types.js';
+import { LogFile } from './logfile.js';
 
 /**
  * What is known of the request a record is about: its whole environ, or, for a request the server
@@ -44,7 +45,6 @@ export interface ResponseAccount {
   readonly bodyBytes: number;
 }
 
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 /** The head's text without its final blank line, for the `{header}o` atoms. */
 function headText(head: Uint8Array | null): string {
@@ -221,5 +221,22 @@ export function compileFormat(format: string): (record: AccessRecord) => string 
     let line = '';
     for (const part of parts) line += typeof part === 'string' ? part : part(record);
     return line;
+  };
+}
+
+/** An access log file and its line format: what `--access-logfile` and `accessLogfile` open. */
+export class AccessLog {
+  readonly file: LogFile;
+  private readonly format: (record: AccessRecord) => string;
+
+  /** `report` is told when writing fails and when it works again. */
+  constructor(target: string, format: string, report: (message: string) => void) {
+    this.file = new LogFile('access log', target, 'stdout', true);
+    this.file.report = report;
+    this.format = compileFormat(format);
+  }
+
+  readonly write = (record: AccessRecord): void => {
+    this.file.write(`${this.format(record)}\n`);
   };
 }

@@ -17,7 +17,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ErrorLog } from '../src/errors.js';
 import type { Application } from '../src/types.js';
-import { compileFormat, type AccessRecord } from './accesslog.js';
+import { AccessLog, type AccessRecord } from './accesslog.js';
 import { CliError, usageError } from './cli-error.js';
 import { describeBind, type Bind, type Settings } from './config.js';
 import { loadApplication } from './modules.js';
@@ -578,14 +578,14 @@ async function runWorker(): Promise<void> {
   const errorLogs = openErrorLog(s, `worker ${process.pid}: `);
   const log = errorLogs.log;
   retryLostHandovers(log);
-  const accessFile = s.accessLogfile !== null ? new LogFile('access log', s.accessLogfile, 'stdout', true) : null;
-  if (accessFile !== null) accessFile.report = (message) => log.log('error', `worker ${process.pid}: ${message}`);
-  const format = accessFile !== null ? compileFormat(s.accessLogformat) : null;
+  const access = s.accessLogfile !== null
+    ? new AccessLog(s.accessLogfile, s.accessLogformat, (message) => log.log('error', `worker ${process.pid}: ${message}`))
+    : null;
   const servers: Server[] = [];
   let stopping = false;
 
   const exit = (code: number): never => {
-    accessFile?.close();
+    access?.file.close();
     errorLogs.close();
     process.exit(code);
   };
@@ -615,7 +615,7 @@ async function runWorker(): Promise<void> {
   process.on('SIGQUIT', () => void stop(0));
   process.on('SIGUSR1', () => {
     errorLogs.file.reopen();
-    accessFile?.reopen();
+    access?.file.reopen();
   });
   process.on('message', (message: ToWorker) => {
     if (message?.wasgi === 'multiprocess') for (const server of servers) server.setMultiprocess(message.value === true);
@@ -641,9 +641,9 @@ async function runWorker(): Promise<void> {
 
   const limit = s.maxRequests > 0 ? s.maxRequests + Math.floor(Math.random() * (s.maxRequestsJitter + 1)) : 0;
   let served = 0;
-  const accessLog = format !== null || limit > 0
+  const accessLog = access !== null || limit > 0
     ? (record: AccessRecord): void => {
-      if (format !== null) accessFile?.write(`${format(record)}\n`);
+      access?.write(record);
       // Requests the server refused itself do not count toward --max-requests.
       if (!record.rejected && ++served === limit) send({ wasgi: 'retire', served });
     }

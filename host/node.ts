@@ -13,7 +13,7 @@ import { fileWrapper } from '../src/filewrapper.js';
 import { CoreLoop } from '../src/binding/loop.js';
 import { WindowStream, type ConnectionHandle } from '../src/binding/stream.js';
 import { WaitingRoom } from './waiting.js';
-import { accessRecord, compileFormat, rejectionRecord, type AccessRecord } from './accesslog.js';
+import { AccessLog, accessRecord, rejectionRecord, type AccessRecord } from './accesslog.js';
 import { applyForwarded, TrustedProxies } from './forwarded.js';
 import { LogFile } from './logfile.js';
 import { limitsOf, settingsFromOptions, type Settings, type SettingsInput } from './settings.js';
@@ -217,11 +217,9 @@ export class Server {
     this.log = new ErrorLog(errorLog, s.logLevel);
     this.accessLog = options.accessLog;
     if (this.accessLog === undefined && s.accessLogfile !== null) {
-      const file = new LogFile('access log', s.accessLogfile, 'stdout', true);
-      file.report = (message) => this.log.log('error', message);
-      this.files.push(file);
-      const format = compileFormat(s.accessLogformat);
-      this.accessLog = (record) => file.write(`${format(record)}\n`);
+      const access = new AccessLog(s.accessLogfile, s.accessLogformat, (message) => this.log.log('error', message));
+      this.files.push(access.file);
+      this.accessLog = access.write;
     }
     this.keys = environKeys(this.core.fieldNames);
     this.proxies = new TrustedProxies(s.forwardedAllowIps);

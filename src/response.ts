@@ -28,7 +28,8 @@ export interface Channel {
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+/** The blank line that ends a head (the access log finds a head's end with it too). */
+export const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 /** The body length of one of the server's own answers (head and body in one buffer). */
 export function answerBodyLength(answer: Uint8Array): number {
@@ -61,12 +62,17 @@ function thenOf(value: unknown): unknown {
   return value !== null && (typeof value === 'object' || typeof value === 'function') ? (value as { then?: unknown }).then : undefined;
 }
 
+/** A thenable as a Promise, which settles once whatever the thenable does (calls back twice, both, or throws). */
+function adopt(value: unknown, then: (...args: never[]) => unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => { Reflect.apply(then, value, [resolve, reject]); });
+}
+
 /** Settles what a close() or return() gave back, reporting a rejection and nothing else. */
 function quietly(value: unknown, onError: (error: unknown) => void): void {
   try {
     const then = thenOf(value);
     if (typeof then !== 'function') return;
-    new Promise((resolve, reject) => { Reflect.apply(then, value, [resolve, reject]); }).catch(onError);
+    adopt(value, then as (...args: never[]) => unknown).catch(onError);
   } catch (error) {
     onError(error);
   }
@@ -188,9 +194,7 @@ export class Exchange {
       this.consume(result);
       return;
     }
-    // A Promise settles once, whatever a thenable does: calls back twice, both, or throws.
-    new Promise<unknown>((resolve, reject) => { Reflect.apply(then, result, [resolve, reject]); })
-      .then((body) => this.consume(body), (error: unknown) => this.fail(error));
+    adopt(result, then as (...args: never[]) => unknown).then((body) => this.consume(body), (error: unknown) => this.fail(error));
   }
 
   /** The client went away (FIN or RST) before the response was complete. */
