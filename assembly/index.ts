@@ -9,7 +9,7 @@ import { initChars } from "./chars";
 import { initNames, nameOf, NAME_COUNT } from "./fieldnames";
 import { errorStatus as statusOfError, errorReason, ERROR_COUNT } from "./errors";
 import { initConnections, openConnection as open, run as runLoop, openCount, carriedCount, makeRaw, consume, readAddress } from "./loop";
-import { serializeHead as head, serializeError, responseMode, responseLength, INDEX_BYTES } from "./response";
+import { serializeHead as head, serializeError, responseMode, responseLength } from "./response";
 import { percentDecode } from "./parser";
 import { putString } from "./chars";
 import { setTimeouts as setDeadlines } from "./timers";
@@ -66,8 +66,8 @@ export function eventCapacity(): i32 { return L.eventCapacity; }
 export function actionsAddress(): usize { return L.actionsBase; }
 export function scratchInAddress(): usize { return L.scratchIn; }
 export function scratchOutAddress(): usize { return L.scratchOut; }
-export function responseTextAddress(): usize { return L.scratchIn + INDEX_BYTES; }
-export function responseTextSize(): i32 { return L.SCRATCH_SIZE - <i32>INDEX_BYTES; }
+export function responseTextAddress(): usize { return L.scratchIn + L.HEAD_INDEX_BYTES; }
+export function responseTextSize(): i32 { return L.SCRATCH_SIZE - <i32>L.HEAD_INDEX_BYTES; }
 export function recordAddress(conn: i32): usize { return recordOf(conn); }
 /** The connection's window, taken from the pool if it has none (it then holds no bytes yet). */
 export function windowAddress(conn: i32): usize { return acquire(conn); }

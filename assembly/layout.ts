@@ -37,8 +37,15 @@ export let eventsBase: usize = 0;
 export let actionsBase: usize = 0;
 
 export const SCRATCH_SIZE: i32 = 131072;
-/** Response header index: status span, then name and value spans of each field. */
-export const MAX_RESPONSE_FIELDS: i32 = 256;
+
+// The response head the host writes to scratchIn: an index of u32 words (the status's span, then
+// each field's name span and value span; a span is an offset into the text after the index and a
+// length), then the latin-1 text.
+export const HEAD_INDEX_FIELDS = 2;      // the first field's words; the status's span comes before
+export const HEAD_INDEX_FIELD_WORDS = 4; // name offset, name length, value offset, value length
+export const MAX_RESPONSE_FIELDS = 256;  // more: the head is refused
+/** The index's size, rounded to 16 bytes: the text starts here. */
+export const HEAD_INDEX_BYTES: usize = ((<usize>(HEAD_INDEX_FIELDS + MAX_RESPONSE_FIELDS * HEAD_INDEX_FIELD_WORDS) << 2) + 15) & ~15;
 export let scratchIn: usize = 0;
 export let scratchOut: usize = 0;
 

@@ -15,17 +15,22 @@ export const EV_DRAIN = 6;   // graceful shutdown: close idle connections, the r
 // Actions: core -> host.
 export const ACT_CALL_APP = 1;  // a request head is in the record
 export const ACT_BODY = 2;      // a: body bytes' address, b: length
-export const ACT_BODY_END = 3;  // a: 0 the body is complete, 1 the peer closed before its end, 2 rejected (b: the error code)
+export const ACT_BODY_END = 3;  // a: how the body ended (BODY_*); b: the error code when rejected
 export const ACT_ERROR = 4;     // a: error code; answer with serializeError and close
 export const ACT_CLOSE = 5;     // close the connection after pending writes
 export const ACT_REARM = 6;     // a: the window offset to read into next; b: 1 to resume reading
 export const ACT_READABLE = 7;  // RAW: a: unconsumed bytes in the window, b: 1 once the peer closed
 export const ACT_RELEASE = 8;   // the window went back to the pool: the next read lands in the landing zone
 
+// How a body ended: ACT_BODY_END's a.
+export const BODY_COMPLETE = 0;  // every byte arrived
+export const BODY_CUT_SHORT = 1; // the peer closed before its end
+export const BODY_REJECTED = 2;  // malformed or too large (b: the error code)
+
 export let actionCount = 0;
 
 export function emit(type: i32, conn: i32, a: i32, b: i32): void {
-  const p = L.actionsBase + (<usize>actionCount << 4);
+  const p = L.actionsBase + (<usize>(actionCount * L.ACTION_WORDS) << 2);
   store<i32>(p, type);
   store<i32>(p, conn, 4);
   store<i32>(p, a, 8);

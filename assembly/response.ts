@@ -13,8 +13,6 @@ import { hasWindow, windowOf } from "./windows";
 import { internName, N_CONNECTION, N_CONTENT_LENGTH, N_DATE, N_SERVER, N_KEEP_ALIVE, N_TE, N_TRAILER,
   N_TRAILERS, N_TRANSFER_ENCODING, N_UPGRADE, N_PROXY_AUTHENTICATE, N_PROXY_AUTHORIZATION, N_PROXY_CONNECTION } from "./fieldnames";
 
-export const INDEX_BYTES: usize = 4096 + 16;
-
 export const MODE_FIXED = 1;    // Content-Length framing
 export const MODE_CHUNKED = 2;  // chunked transfer coding
 export const MODE_CLOSE = 3;    // body delimited by closing the connection (HTTP/1.0)
@@ -64,7 +62,7 @@ function isHopByHop(id: i32): bool {
 export function serializeHead(conn: i32, count: i32, bodyLength: f64, now: u32): i32 {
   if (count < 0 || count > L.MAX_RESPONSE_FIELDS) return -E.R_TOO_MANY_FIELDS;
   const index = L.scratchIn;
-  const text = L.scratchIn + INDEX_BYTES;
+  const text = L.scratchIn + L.HEAD_INDEX_BYTES;
   out = L.scratchOut;
   outEnd = L.scratchOut + L.SCRATCH_SIZE;
 
@@ -86,7 +84,7 @@ export function serializeHead(conn: i32, count: i32, bodyLength: f64, now: u32):
   let hasDate = false;
   let hasServer = false;
   for (let f = 0; f < count; f++) {
-    const w = index + 8 + (<usize>f << 4);
+    const w = index + (<usize>(L.HEAD_INDEX_FIELDS + f * L.HEAD_INDEX_FIELD_WORDS) << 2);
     const name = text + load<u32>(w);
     const nameLen = <i32>load<u32>(w + 4);
     const value = text + load<u32>(w + 8);

@@ -22,7 +22,10 @@ import { ROOT, RESULTS_DIR, envNumber, median, gitInfo, machineInfo, requireBuil
 import { parserMarkdown } from './lib/markdown.mjs';
 
 requireBuild();
-const { Core, F_HTTP11, F_HAS_BODY, REC_FLAGS, REC_HEAD, REC_METHOD, REC_TARGET, REC_FIELD_COUNT, REC_FIELDS, FIELD_WORDS } = await import('../dist/src/core.js');
+const { Core, F_HTTP11, F_HAS_BODY } = await import('../dist/src/core.js');
+const { RequestRecord } = await import('../dist/src/record.js');
+const { MemoryConnection } = await import('../dist/src/memory-connection.js');
+const { BODY_COMPLETE } = await import('../dist/src/contract.generated.js');
 
 const require = createRequire(import.meta.url);
 const RUNS = Math.round(envNumber('BENCH_PARSER_RUNS', 9));
@@ -76,14 +79,9 @@ if (Buffer.byteLength(POST_1K.slice(POST_1K.indexOf('\r\n\r\n') + 4)) !== 1024) 
 let sink = 0;
 const consume = (r) => { sink = (sink + r.headers.length + r.target.length + r.body.length) | 0; };
 
-/** wasgi's core, driven sans-IO the way host/node.ts drives it (test/helpers/parse.ts is the model). */
+/** wasgi's core, driven sans-IO through the driver the tests and the fuzzer use (src/memory-connection.ts). */
 function wasgiParser(onRequest, { strings = true, module } = {}) {
   const core = new Core({ maxConnections: 1 }, module);
-  const conn = core.openConnection();
-  let window = core.windowAddress(conn);
-  const windowSize = core.windowSize;
-  const { EV_READ, EV_DONE, ACT_CALL_APP, ACT_BODY, ACT_BODY_END, ACT_REARM, ACT_RELEASE, ACT_ERROR, ACT_CLOSE } = core;
-  let readOffset = 0;
   let current = null;
   let chunks = [];
 
@@ -93,78 +91,40 @@ function wasgiParser(onRequest, { strings = true, module } = {}) {
     onRequest(current);
     current = null;
     chunks = [];
-    core.push(EV_DONE, conn, 0);
+    connection.done(false);
   };
 
-  const record = () => {
-    const w = core.words;
-    const rec = core.recordWord(conn);
-    const flags = w[rec + REC_FLAGS];
-    const count = w[rec + REC_FIELD_COUNT];
-    if (!strings) return { method: '', target: '', version: '', headers: EMPTY_ARRAY, body: EMPTY, flags };
-    // As src/environ.ts: the head is copied out once; every string is a substring of it.
-    const base = w[rec + REC_HEAD];
-    const head = core.latin1(base, w[rec + REC_HEAD + 1]);
-    const headers = new Array(count * 2);
-    for (let i = 0, f = rec + REC_FIELDS; i < count; i++, f += FIELD_WORDS) {
-      headers[2 * i] = head.substring(w[f + 1] - base, w[f + 1] - base + w[f + 2]);
-      headers[2 * i + 1] = head.substring(w[f + 3] - base, w[f + 3] - base + w[f + 4]);
+  // As src/environ.ts: every string is a substring of the head, copied out once (src/record.ts).
+  const request = (conn) => {
+    const record = new RequestRecord(core, conn.id);
+    if (!strings) return { method: '', target: '', version: '', headers: EMPTY_ARRAY, body: EMPTY, flags: record.flags };
+    const headers = new Array(record.fieldCount * 2);
+    for (let i = 0; i < record.fieldCount; i++) {
+      headers[2 * i] = record.fieldName(i);
+      headers[2 * i + 1] = record.fieldValue(i);
     }
-    return {
-      method: head.substring(0, w[rec + REC_METHOD + 1]),
-      target: head.substring(w[rec + REC_TARGET] - base, w[rec + REC_TARGET] - base + w[rec + REC_TARGET + 1]),
-      version: flags & F_HTTP11 ? '1.1' : '1.0',
-      headers,
-      body: EMPTY,
-      flags,
-    };
+    return { method: record.method, target: record.target, version: record.flags & F_HTTP11 ? '1.1' : '1.0', headers, body: EMPTY, flags: record.flags };
   };
 
-  // One clock reading per read, as the host takes one per flush.
-  const runAll = (now) => {
-    while (core.eventCount > 0) {
-      const n = core.run(now);
-      for (let i = 0; i < n; i++) {
-        const type = core.actionWord(i, 0);
-        if (type === ACT_CALL_APP) {
-          current = record();
-          if ((current.flags & F_HAS_BODY) === 0) finish();
-        } else if (type === ACT_BODY) {
-          const a = core.actionWord(i, 2);
-          const b = core.actionWord(i, 3);
-          const bytes = Buffer.allocUnsafe(b);
-          core.bytes.copy(bytes, 0, a, a + b);
-          chunks.push(bytes);
-        } else if (type === ACT_BODY_END) {
-          if (core.actionWord(i, 2) !== 0) throw new Error('wasgi: body failed');
-          finish();
-        } else if (type === ACT_RELEASE) {
-          // Every byte was parsed and the window went back to the pool: take one again, as the host does.
-          readOffset = 0;
-          window = core.windowAddress(conn);
-        } else if (type === ACT_REARM) {
-          readOffset = core.actionWord(i, 2);
-        } else if (type === ACT_ERROR || type === ACT_CLOSE) {
-          throw new Error(`wasgi: action ${type} (error ${core.actionWord(i, 2)})`);
-        }
-      }
-    }
-  };
-
-  return {
-    execute(input) {
-      let at = 0;
-      while (at < input.length) {
-        const n = Math.min(input.length - at, windowSize - readOffset);
-        // In the server the kernel reads straight into the window; here we copy (a cost llhttp does not pay).
-        input.copy(core.bytes, window + readOffset, at, at + n);
-        at += n;
-        readOffset += n;
-        core.push(EV_READ, conn, readOffset);
-        runAll(performance.now());
-      }
+  const connection = new MemoryConnection(core, {
+    callApp(conn) {
+      current = request(conn);
+      if ((current.flags & F_HAS_BODY) === 0) finish();
     },
-  };
+    body(_, address, length) {
+      const bytes = Buffer.allocUnsafe(length);
+      core.bytes.copy(bytes, 0, address, address + length);
+      chunks.push(bytes);
+    },
+    bodyEnd(_, how) {
+      if (how !== BODY_COMPLETE) throw new Error('wasgi: body failed');
+      finish();
+    },
+    error(_, code) { throw new Error(`wasgi: error ${code}`); },
+    close() { throw new Error('wasgi: connection closed'); },
+  });
+  // Each execute is one read (the server's come from the landing zone; here, from the input buffer).
+  return { execute: (input) => connection.feed(input) };
 }
 const EMPTY = Buffer.alloc(0);
 const EMPTY_ARRAY = [];

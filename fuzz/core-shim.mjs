@@ -1,8 +1,9 @@
 // The built core (dist/src/core.js) as the fuzzer sees it: the same class, plus checks that every
-// span the core hands the host lies inside a connection window — request record spans read through
-// latin1(), BODY action spans, REARM offsets — and that error codes are known. A violation throws
-// a BoundsError, which the fuzzer reports like a trap. It also counts the heads the core accepted
-// (CALL_APP), so a rejection can be placed in a message's head or its body.
+// span the core hands the host lies inside a connection window — the request record's head, and
+// every span of the record inside that head; BODY action spans, REARM offsets — and that error
+// codes are known. A violation throws a BoundsError, which the fuzzer reports like a trap. It also
+// counts the heads the core accepted (CALL_APP), so a rejection can be placed in a message's head
+// or its body.
 
 import * as real from '../dist/src/core.js';
 
@@ -49,11 +50,30 @@ export class Core extends real.Core {
     return super.latin1(address, length);
   }
 
+  /** Every span of the record lies in its head (hosts read them as substrings of it), the head in a window. */
+  checkRecord(rec) {
+    const w = this.words;
+    const head = w[rec + real.REC_HEAD];
+    const headLength = w[rec + real.REC_HEAD + 1];
+    if (!this.inWindow(head, headLength)) throw new BoundsError(`record head [${head}, +${headLength}) outside every window`);
+    const spans = [real.REC_METHOD, real.REC_TARGET, real.REC_PATH, real.REC_QUERY];
+    for (let i = 0; i < w[rec + real.REC_FIELD_COUNT]; i++) spans.push(real.REC_FIELDS + i * real.FIELD_WORDS + 1, real.REC_FIELDS + i * real.FIELD_WORDS + 3);
+    for (const word of spans) {
+      const address = w[rec + word];
+      const length = w[rec + word + 1];
+      const staticRoot = length === 1 && address < this.lowestWindow && this.bytes[address] === 0x2f;
+      if (length !== 0 && !staticRoot && !(address >= head && address + length <= head + headLength)) {
+        throw new BoundsError(`record span [${address}, +${length}) outside the head [${head}, +${headLength})`);
+      }
+    }
+  }
+
   actionWord(index, word) {
     const v = super.actionWord(index, word);
     if (word === 0) {
       if (v === this.ACT_CALL_APP) {
         const rec = this.recordWord(super.actionWord(index, 1));
+        this.checkRecord(rec);
         this.heads.push(this.latin1(this.words[rec + real.REC_METHOD], this.words[rec + real.REC_METHOD + 1]));
       }
       const a = super.actionWord(index, 2);

@@ -4,13 +4,15 @@
 // and takes its actions: call the application, feed request bodies, write error answers, close.
 
 import net from 'node:net';
-import { E_SERVICE_UNAVAILABLE, F_EXPECT_CONTINUE, F_HAS_BODY, REC_FLAGS, type Core, type Head } from '../src/core.js';
+import { E_SERVICE_UNAVAILABLE, F_EXPECT_CONTINUE, F_HAS_BODY, type Core, type Head } from '../src/core.js';
+import { RequestRecord } from '../src/record.js';
+import { BODY_COMPLETE, BODY_CUT_SHORT } from '../src/contract.generated.js';
 import { buildEnviron, environKeys, type EnvironContext } from '../src/environ.js';
 import { ErrorLog, type LogLevel, type LogSink } from '../src/errors.js';
 import { Input, RequestBodyError } from '../src/input.js';
 import { Exchange, type Channel } from '../src/response.js';
 import { fileWrapper } from '../src/filewrapper.js';
-import { CoreLoop } from '../src/binding/loop.js';
+import { CoreLoop, type LoopHandler } from '../src/binding/loop.js';
 import { WindowStream, type ConnectionHandle } from '../src/binding/stream.js';
 import { WaitingRoom } from './waiting.js';
 import { AccessLog, accessRecord, rejectionRecord, type AccessRecord } from './accesslog.js';
@@ -205,7 +207,7 @@ export class Server {
     if (typeof app !== 'function') throw new TypeError('wasgi: the application must be a function (environ, startResponse)');
     const s = serverSettings(options);
     this.settings = s;
-    this.loop = new CoreLoop(limitsOf(s), { act: (i) => this.act(i), afterActions: () => this.afterActions() });
+    this.loop = new CoreLoop<Connection>(limitsOf(s), this.actions());
     this.core = this.loop.core;
     this.waiting = new WaitingRoom(s.backlog, this.core.limits.headerTimeout);
     let errorLog = options.errorLog;
@@ -379,62 +381,53 @@ export class Server {
     for (const exchange of apps) exchange.run();
   }
 
-  private act(i: number): void {
-    const core = this.core;
-    const type = core.actionWord(i, 0);
-    const conn = this.byId[core.actionWord(i, 1)];
-    if (conn === undefined || conn.closed) return;
-    const a = core.actionWord(i, 2);
-    const b = core.actionWord(i, 3);
-    switch (type) {
-      case core.ACT_CALL_APP: {
+  /** What the server does with each of the core's actions. */
+  private actions(): LoopHandler<Connection> {
+    // Made before the loop (and so the core) exists: `this.core` is read when an action comes.
+    return {
+      connection: (id) => {
+        const conn = this.byId[id];
+        return conn === undefined || conn.closed ? undefined : conn;
+      },
+      callApp: (conn) => {
+        const request = new RequestRecord(this.core, conn.id);
         const input = new Input();
-        const flags = core.words[core.recordWord(conn.id) + REC_FLAGS];
-        if ((flags & F_HAS_BODY) === 0) input.end();
+        if ((request.flags & F_HAS_BODY) === 0) input.end();
         // A body the application is not reading stays in the client's buffers, not ours.
         else input.onPressure = (over) => conn.hold(over);
-        const environ = buildEnviron(core, this.keys, conn.id, conn.environContext, input);
+        const environ = buildEnviron(request, this.keys, conn.environContext, input);
         if (conn.trustsProxy) applyForwarded(environ, this.proxies, this.log);
-        const exchange = new Exchange(this.app, environ, input, conn, (flags & F_EXPECT_CONTINUE) !== 0);
+        const exchange = new Exchange(this.app, environ, input, conn, (request.flags & F_EXPECT_CONTINUE) !== 0);
         conn.exchange = exchange;
         if (this.accessLog !== undefined) conn.started();
         this.pendingApps.push(exchange);
-        break;
-      }
-      case core.ACT_BODY: {
-        const bytes = Buffer.allocUnsafe(b);
-        core.bytes.copy(bytes, 0, a, a + b);
+      },
+      body: (conn, address, length) => {
+        const bytes = Buffer.allocUnsafe(length);
+        this.core.bytes.copy(bytes, 0, address, address + length);
         conn.exchange?.input.push(bytes);
-        break;
-      }
-      case core.ACT_BODY_END: {
+      },
+      bodyEnd: (conn, how, code) => {
         const input = conn.exchange?.input;
-        if (input === undefined) break;
-        if (a === 0) input.end();
-        else if (a === 1) input.fail(new RequestBodyError('the client closed the connection before the body was complete', 0, 400));
-        else input.fail(new RequestBodyError(`request body rejected: ${core.errorReasons[b]}`, b, core.errorStatuses[b]));
-        break;
-      }
-      case core.ACT_ERROR: {
+        if (input === undefined) return;
+        if (how === BODY_COMPLETE) input.end();
+        else if (how === BODY_CUT_SHORT) input.fail(new RequestBodyError('the client closed the connection before the body was complete', 0, 400));
+        else input.fail(new RequestBodyError(`request body rejected: ${this.core.errorReasons[code]}`, code, this.core.errorStatuses[code]));
+      },
+      error: (conn, code) => {
         // With an application running, its input has failed and it answers; otherwise we do.
-        if (conn.exchange !== null) break;
-        const answer = core.errorResponse(conn.id, a, this.loop.now());
+        if (conn.exchange !== null) return;
+        const answer = this.core.errorResponse(conn.id, code, this.loop.now());
         conn.send(answer);
-        this.accessLog?.(rejectionRecord(conn.environContext, core.errorStatuses[a], answer));
-        if (this.log.enabled('debug')) this.log.log('debug', `${conn.environContext.remoteAddr}: ${core.errorStatuses[a]} ${core.errorReasons[a]} (code ${a})`);
+        this.accessLog?.(rejectionRecord(conn.environContext, this.core.errorStatuses[code], answer));
+        if (this.log.enabled('debug')) this.log.log('debug', `${conn.environContext.remoteAddr}: ${this.core.errorStatuses[code]} ${this.core.errorReasons[code]} (code ${code})`);
         conn.end();
-        break;
-      }
-      case core.ACT_CLOSE:
-        conn.end();
-        break;
-      case core.ACT_REARM:
-        conn.rearm(a, b === 1);
-        break;
-      case core.ACT_RELEASE:
-        conn.release();
-        break;
-    }
+      },
+      close: (conn) => conn.end(),
+      rearm: (conn, offset, resume) => conn.rearm(offset, resume),
+      release: (conn) => conn.release(),
+      afterActions: () => this.afterActions(),
+    };
   }
 }
 

@@ -18,7 +18,7 @@ export const EV_DRAIN = 6;
 export const ACT_CALL_APP = 1;
 /** a: body bytes' address, b: length */
 export const ACT_BODY = 2;
-/** a: 0 the body is complete, 1 the peer closed before its end, 2 rejected (b: the error code) */
+/** a: how the body ended (BODY_*); b: the error code when rejected */
 export const ACT_BODY_END = 3;
 /** a: error code; answer with serializeError and close */
 export const ACT_ERROR = 4;
@@ -30,8 +30,14 @@ export const ACT_REARM = 6;
 export const ACT_READABLE = 7;
 /** the window went back to the pool: the next read lands in the landing zone */
 export const ACT_RELEASE = 8;
+/** every byte arrived */
+export const BODY_COMPLETE = 0;
+/** the peer closed before its end */
+export const BODY_CUT_SHORT = 1;
+/** malformed or too large (b: the error code) */
+export const BODY_REJECTED = 2;
 
-// Queue strides, the request record, its flags, and the default limits (assembly/layout.ts).
+// Queue strides, the request record, its flags, the response head's index, and the default limits (assembly/layout.ts).
 /** open connections; more wait for a slot */
 export const DEFAULT_MAX_CONNECTIONS = 10000;
 /** bytes; longer: 414 */
@@ -52,6 +58,12 @@ export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5000;
 export const DEFAULT_BODY_TIMEOUT_MS = 30000;
 export const EVENT_WORDS = 3;
 export const ACTION_WORDS = 4;
+/** the first field's words; the status's span comes before */
+export const HEAD_INDEX_FIELDS = 2;
+/** name offset, name length, value offset, value length */
+export const HEAD_INDEX_FIELD_WORDS = 4;
+/** more: the head is refused */
+export const MAX_RESPONSE_FIELDS = 256;
 /** The record the host reads on CALL_APP (u32 words, offsets are absolute addresses). */
 export const REC_FLAGS = 0;
 /** offset, length */

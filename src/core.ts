@@ -308,11 +308,11 @@ export class Core {
     };
     words[index] = put(status, 'status');
     words[index + 1] = status.length;
-    if (headers.length > 256) throw new ResponseError(0, 'Too many response header fields');
+    if (headers.length > C.MAX_RESPONSE_FIELDS) throw new ResponseError(0, 'Too many response header fields');
     for (let i = 0; i < headers.length; i++) {
       const field = headers[i];
       if (!Array.isArray(field) || field.length !== 2) throw new ResponseError(0, `header ${i} must be a [name, value] pair`);
-      const w = index + 2 + i * 4;
+      const w = index + C.HEAD_INDEX_FIELDS + i * C.HEAD_INDEX_FIELD_WORDS;
       words[w] = put(field[0], `header name ${i}`);
       words[w + 1] = field[0].length;
       words[w + 2] = put(field[1], `value of header ${JSON.stringify(field[0])}`);

@@ -104,27 +104,25 @@ function fromNode(error: unknown): Error {
 
 // The one core loop all wasgi sockets share, made on first use.
 
-let shared: CoreLoop | null = null;
+let shared: CoreLoop<RawStream> | null = null;
 const streams: (RawStream | undefined)[] = [];
 
-function coreLoop(): CoreLoop {
-  shared ??= new CoreLoop({ maxConnections: 4096 }, { act, afterActions() {} });
+function coreLoop(): CoreLoop<RawStream> {
+  shared ??= new CoreLoop<RawStream>({ maxConnections: 4096 }, {
+    connection: (id) => {
+      const stream = streams[id];
+      return stream === undefined || stream.closed ? undefined : stream;
+    },
+    readable(stream, _available, eof) {
+      if (eof) stream.eof = true;
+      // A closed socket lingers to see the peer's end: what still arrives is dropped.
+      if (stream.orphaned) stream.take(stream.available());
+      else stream.wake();
+    },
+    rearm: (stream, offset, resume) => stream.rearm(offset, resume),
+    afterActions() {},
+  });
   return shared;
-}
-
-function act(i: number): void {
-  const core = shared!.core;
-  const stream = streams[core.actionWord(i, 1)];
-  if (stream === undefined || stream.closed) return;
-  const type = core.actionWord(i, 0);
-  if (type === core.ACT_READABLE) {
-    if (core.actionWord(i, 3) === 1) stream.eof = true;
-    // A closed socket lingers to see the peer's end: what still arrives is dropped.
-    if (stream.orphaned) stream.take(stream.available());
-    else stream.wake();
-  } else if (type === core.ACT_REARM) {
-    stream.rearm(core.actionWord(i, 2), core.actionWord(i, 3) === 1);
-  }
 }
 
 /** A connection's byte stream: reads land in its window; the owning Socket is woken on changes. */

@@ -8,7 +8,7 @@ import { ROOT } from './fixtures/wasgi.js';
 
 /** From the bottom up; a file's layer is the first whose pattern matches its path. */
 const LAYERS: [name: string, files: RegExp][] = [
-  ['core face', /^src\/(core|contract\.generated|wasm|wasi-imports|types)\.ts$/],
+  ['core face', /^src\/(core|contract\.generated|actions|record|memory-connection|wasm|wasi-imports|types)\.ts$/],
   ['Node binding', /^src\/binding\/[^/]+\.ts$/],
   ['API', /^src\/[^/]+\.ts$/],
   ['HTTP server', /^host\/(node|settings|accesslog|forwarded|logfile|waiting|simple_server)\.ts$/],

@@ -11,8 +11,8 @@ export const OUTPUT = 'src/contract.generated.ts';
 
 /** Where each part of the contract is declared, and which of its constants belong to it. */
 export const SOURCES = [
-  { file: 'assembly/queue.ts', title: 'Events (host → core: type, conn, arg) and actions (core → host: type, conn, a, b)', names: /^(EV|ACT)_/ },
-  { file: 'assembly/layout.ts', title: 'Queue strides, the request record, its flags, and the default limits', names: /^(EVENT_WORDS|ACTION_WORDS|REC_|FIELD_WORDS|F_|DEFAULT_)/ },
+  { file: 'assembly/queue.ts', title: 'Events (host → core: type, conn, arg) and actions (core → host: type, conn, a, b)', names: /^(EV|ACT|BODY)_/ },
+  { file: 'assembly/layout.ts', title: 'Queue strides, the request record, its flags, the response head\'s index, and the default limits', names: /^(EVENT_WORDS|ACTION_WORDS|REC_|FIELD_WORDS|F_|HEAD_INDEX_FIELD|MAX_RESPONSE_FIELDS|DEFAULT_)/ },
   { file: 'assembly/response.ts', title: 'Response framing modes', names: /^MODE_/ },
   { file: 'assembly/errors.ts', title: 'Error codes: one per failure (status and reason from the core: errorStatus, errorText)', names: /^E_/ },
 ];

@@ -4,10 +4,9 @@
 // at its end, so the responses of one turn leave in one write per socket.
 
 import { Core, type Limits } from '../core.js';
+import { dispatch, type Actions } from '../actions.js';
 
-export interface LoopHandler {
-  /** Takes action `index` of the run that just ended. */
-  act(index: number): void;
+export interface LoopHandler<T> extends Actions<T> {
   /** Called after each run's actions (the HTTP server calls the applications queued there). */
   afterActions(): void;
 }
@@ -17,7 +16,7 @@ export interface Corked {
   uncork(): void;
 }
 
-export class CoreLoop {
+export class CoreLoop<T = unknown> {
   readonly core: Core;
   /** Increases with every run; a connection's READ event is coalesced within one batch. */
   batch = 0;
@@ -30,7 +29,7 @@ export class CoreLoop {
 
   private ticker: NodeJS.Timeout | null = null;
 
-  constructor(limits: Partial<Limits>, private readonly handler: LoopHandler) {
+  constructor(limits: Partial<Limits>, private readonly handler: LoopHandler<T>) {
     this.core = new Core(limits);
   }
 
@@ -70,8 +69,7 @@ export class CoreLoop {
     try {
       while (core.eventCount > 0) {
         this.batch++;
-        const count = core.run(now);
-        for (let i = 0; i < count; i++) this.handler.act(i);
+        dispatch(core, core.run(now), this.handler);
         this.handler.afterActions();
       }
     } finally {
