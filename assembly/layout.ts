@@ -31,6 +31,8 @@ export let windowSize: i32 = 0;
 
 export const EVENT_WORDS = 3;
 export const ACTION_WORDS = 4;
+/** Each connection's event handling emits at most a few actions; the queue holds them all at once. */
+const ACTIONS_PER_EVENT = 6;
 export let eventCapacity: i32 = 0;
 export let actionCapacity: i32 = 0;
 export let eventsBase: usize = 0;
@@ -91,7 +93,9 @@ export function configure(conns: i32, requestLine: i32, fields: i32, fieldSize: 
   // Everything must fit in a 32-bit address space: check in floating point before laying out.
   const events = <f64>conns * 4 + 64; // per connection and batch: READ, EOF, DONE, CLOSED
   const slot = <f64>(head + COMPACT_AT + 4096) + (<f64>REC_FIELDS + <f64>fields * FIELD_WORDS) * 4 + 64;
-  const total = <f64>conns * (slot + <f64>CONN_SIZE + 12) + slot + events * 12 + (events + <f64>conns) * 6 * 16 + 2 * <f64>SCRATCH_SIZE;
+  // Per connection: its slot, its entry in the table, and one u32 in each of the three lists.
+  const total = <f64>conns * (slot + <f64>CONN_SIZE + 3 * 4) + slot + events * (EVENT_WORDS * 4) +
+    (events + <f64>conns) * ACTIONS_PER_EVENT * (ACTION_WORDS * 4) + 2 * <f64>SCRATCH_SIZE;
   if (total > 4.0e9) return false;
   eventCapacity = <i32>events;
   maxConnections = conns;
@@ -105,8 +109,7 @@ export function configure(conns: i32, requestLine: i32, fields: i32, fieldSize: 
   recordSize = align(<usize>(REC_FIELDS + fields * FIELD_WORDS) << 2, 64);
   // Whole pages per slot: an idle connection then touches one page (its record and first bytes).
   slotSize = align(recordSize + <usize>windowSize, 4096);
-  // Each connection's event handling emits at most a few actions; size for all at once.
-  actionCapacity = (eventCapacity + conns) * 6;
+  actionCapacity = (eventCapacity + conns) * ACTIONS_PER_EVENT;
 
   let p = align(__heap_base, 64);
   eventsBase = p; p += <usize>(eventCapacity * EVENT_WORDS) << 2;
