@@ -4,9 +4,10 @@
 // whose readiness may have changed wakes every selector watching it.
 
 import { inspect } from 'node:util';
-import { _poller, OSError, ValueError, type Watcher } from './socket.js';
+import { _poller, type Watcher } from './socket.js';
+import { OSError, ValueError } from './oserror.js';
 
-export { ValueError } from './socket.js';
+export { ValueError } from './oserror.js';
 
 export const EVENT_READ = 1;
 export const EVENT_WRITE = 2;

@@ -7,10 +7,12 @@
 
 import dns from 'node:dns/promises';
 import net from 'node:net';
-import os from 'node:os';
 import { inspect } from 'node:util';
-import { CoreLoop } from './binding/loop.js';
-import { WindowStream, type AcceptedSocket, type ConnectionHandle } from './binding/stream.js';
+import { openStream as openRaw, type RawStream } from './binding/raw-stream.js';
+import type { AcceptedSocket } from './binding/stream.js';
+import { fromNode, oserror, ValueError } from './oserror.js';
+
+export { OSError, BlockingIOError, ConnectionError, BrokenPipeError, ConnectionAbortedError, ConnectionRefusedError, ConnectionResetError, gaierror, ValueError } from './oserror.js';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -21,188 +23,13 @@ export type Address = [host: string, port: number];
 
 /** send() queues at most this much unsent output; a socket below it is writable. */
 export const HIGH_WATER = 64 * 1024;
-const LINGER_MS = 2000;
 const READ = 1;
 const WRITE = 2;
 
-// Errors, as Python raises them: errno numbers are the platform's, messages glibc's.
-
-const STRERROR: Record<string, string> = {
-  EAGAIN: 'Resource temporarily unavailable',
-  EBADF: 'Bad file descriptor',
-  EINVAL: 'Invalid argument',
-  EINPROGRESS: 'Operation now in progress',
-  EALREADY: 'Operation already in progress',
-  EISCONN: 'Transport endpoint is already connected',
-  ENOTCONN: 'Transport endpoint is not connected',
-  EPIPE: 'Broken pipe',
-  ECONNREFUSED: 'Connection refused',
-  ECONNRESET: 'Connection reset by peer',
-  ECONNABORTED: 'Software caused connection abort',
-  EADDRINUSE: 'Address already in use',
-  EADDRNOTAVAIL: 'Cannot assign requested address',
-  EAFNOSUPPORT: 'Address family not supported by protocol',
-  ESOCKTNOSUPPORT: 'Socket type not supported',
-  EACCES: 'Permission denied',
-  EMFILE: 'Too many open files',
-  ETIMEDOUT: 'Connection timed out',
-  EHOSTUNREACH: 'No route to host',
-  ENETUNREACH: 'Network is unreachable',
-};
-
-const ERRNO = os.constants.errno as Record<string, number>;
-// Number to name, first name wins (EAGAIN before its alias EWOULDBLOCK).
-const CODE_OF = new Map<number, string>();
-for (const [code, n] of Object.entries(ERRNO)) if (!CODE_OF.has(n)) CODE_OF.set(n, code);
-
-export class OSError extends Error {
-  /** The symbolic name, as Node's errors carry it ('EAGAIN'). */
-  readonly code: string;
-  constructor(readonly errno: number, readonly strerror: string) {
-    super(`[Errno ${errno}] ${strerror}`);
-    this.name = new.target.name;
-    this.code = CODE_OF.get(errno) ?? '';
-  }
-}
-export class BlockingIOError extends OSError {}
-export class ConnectionError extends OSError {}
-export class BrokenPipeError extends ConnectionError {}
-export class ConnectionAbortedError extends ConnectionError {}
-export class ConnectionRefusedError extends ConnectionError {}
-export class ConnectionResetError extends ConnectionError {}
-/** A host name that did not resolve (Python's socket.gaierror; errno is an EAI_* number). */
-export class gaierror extends OSError {}
-
-/** Python's ValueError (wasgi/selectors raises it too). */
-export class ValueError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ValueError';
-  }
-}
-
-const SUBCLASS: Record<string, typeof OSError> = {
-  EAGAIN: BlockingIOError, EWOULDBLOCK: BlockingIOError, EINPROGRESS: BlockingIOError, EALREADY: BlockingIOError,
-  EPIPE: BrokenPipeError, ECONNABORTED: ConnectionAbortedError, ECONNREFUSED: ConnectionRefusedError,
-  ECONNRESET: ConnectionResetError,
-};
-
-function oserror(code: string, strerror?: string): OSError {
-  const Class = SUBCLASS[code] ?? OSError;
-  return new Class(ERRNO[code] ?? 0, strerror ?? STRERROR[code] ?? code);
-}
-
-/** A Node error as the OSError Python would raise for it. */
-function fromNode(error: unknown): Error {
-  if (error instanceof OSError || !(error instanceof Error)) return error as Error;
-  const code = (error as NodeJS.ErrnoException).code ?? '';
-  if (code === 'ENOTFOUND') return new gaierror(-2, 'Name or service not known');
-  if (code === 'EAI_AGAIN') return new gaierror(-3, 'Temporary failure in name resolution');
-  if (code in ERRNO) return oserror(code);
-  return error;
-}
-
-// The one core loop all wasgi sockets share, made on first use.
-
-let shared: CoreLoop<RawStream> | null = null;
-const streams: (RawStream | undefined)[] = [];
-
-function coreLoop(): CoreLoop<RawStream> {
-  shared ??= new CoreLoop<RawStream>({ maxConnections: 4096 }, {
-    connection: (id) => {
-      const stream = streams[id];
-      return stream === undefined || stream.closed ? undefined : stream;
-    },
-    readable(stream, _available, eof) {
-      if (eof) stream.eof = true;
-      // A closed socket lingers to see the peer's end: what still arrives is dropped.
-      if (stream.orphaned) stream.take(stream.available());
-      else stream.wake();
-    },
-    rearm: (stream, offset, resume) => stream.rearm(offset, resume),
-    afterActions() {},
-  });
-  return shared;
-}
-
-/** A connection's byte stream: reads land in its window; the owning Socket is woken on changes. */
-class RawStream extends WindowStream {
-  /** The core reported the peer's end. */
-  eof = false;
-  /** The Socket was closed; the stream only finishes sending and lingers. */
-  orphaned = false;
-  error: NodeJS.ErrnoException | null = null;
-
-  constructor(loop: CoreLoop, id: number, readonly wake: () => void, private readonly accepted?: AcceptedSocket) {
-    super(loop, id, (accepted?._handle ?? undefined) as ConnectionHandle | undefined);
-    this.socket.on('error', (error: NodeJS.ErrnoException) => { this.error ??= error; });
-  }
-
-  protected override onClose(): void {
-    if (this.accepted) {
-      // Hand the net.Server's bookkeeping back to the socket it accepted (this one wrapped its handle).
-      this.accepted._handle = null;
-      this.accepted.destroy();
-    }
-    if (streams[this.id] === this) streams[this.id] = undefined;
-    this.wake();
-  }
-
-  protected override onDrained(): void {
-    this.wake();
-  }
-
-  protected override updateReading(): void {
-    // After the peer's end there is nothing more to read; restarting would only see EOF again.
-    if (!this.socket.readableEnded) super.updateReading();
-  }
-
-  /**
-   * Applies reads the core has not seen yet: consuming may move the window's read offset, which
-   * must not happen under a read that is still queued. (Never called inside a flush: the loop's
-   * actions only wake sockets, they never call back into them.)
-   */
-  sync(): void {
-    if (this.loop.core.eventCount > 0) this.loop.flush();
-  }
-
-  /** Unconsumed bytes in the window, as of the last run. */
-  available(): number {
-    return this.loop.core.rawAvailable(this.id);
-  }
-
-  /** Copies out and consumes up to n bytes of the window (after sync(), or inside a flush). */
-  take(n: number): Buffer {
-    const { bytes, rearmAt } = this.loop.core.takeRaw(this.id, n);
-    if (rearmAt >= 0) this.rearm(rearmAt, true);
-    return bytes;
-  }
-
-  /** Closes like close(2): queued output still goes, then FIN; the peer's end is awaited a while. */
-  shut(): void {
-    this.orphaned = true;
-    if (this.closed) return;
-    const socket = this.socket;
-    if (socket.connecting || socket.destroyed) {
-      this.destroy();
-      return;
-    }
-    // A closed descriptor does not keep a Python process alive; neither does this.
-    socket.unref();
-    socket.end(() => setTimeout(() => this.destroy(), LINGER_MS).unref());
-    this.sync();
-    if (!this.closed) this.take(this.available());
-  }
-}
-
+/** A raw stream for a socket; EMFILE when every connection slot of the shared core is taken. */
 function openStream(wake: () => void, accepted?: AcceptedSocket): RawStream {
-  const loop = coreLoop();
-  const id = loop.core.openConnection();
-  if (id < 0) throw oserror('EMFILE');
-  loop.core.setRaw(id);
-  const stream = new RawStream(loop, id, wake, accepted);
-  streams[id] = stream;
-  stream.socket.resume();
+  const stream = openRaw(wake, accepted);
+  if (stream === null) throw oserror('EMFILE');
   return stream;
 }
 

@@ -23,7 +23,8 @@ export type AcceptedSocket = net.Socket & { _handle: StreamHandle | null };
 /** A connection's libuv handle (TCP or pipe), as a listening handle hands it over. */
 export type ConnectionHandle = StreamHandle & { close(): void };
 
-const LINGER_MS = 2000;
+/** How long a closed connection keeps reading to see the peer's end. */
+export const LINGER_MS = 2000;
 /** Pending output up to this size is copied into one buffer before writing. */
 const COALESCE_BYTES = 16384;
 
