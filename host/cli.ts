@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // The wasgi command: serve a PEP 3333 application exported by a module.
 //   wasgi [OPTIONS] MODULE[:CALLABLE]
-// Options and the config file: config.ts. Modules: modules.ts. Processes and signals: cluster.ts.
+// Options and the config file: config.ts. Modules: modules.ts. The processes: primary.ts (the
+// arbiter and its signals) forks workers that run this same script, as worker.ts.
 
 import { readFileSync } from 'node:fs';
-import { checkLogFiles, runPrimary } from './cluster.js';
+import { fileURLToPath } from 'node:url';
 import { CliError } from './cli-error.js';
 import { parseArguments, resolveSettings, USAGE } from './config.js';
 import { loadApplication } from './modules.js';
+import { runPrimary } from './primary.js';
+import { checkLogFiles } from './process-logs.js';
+import { runWorker } from './worker.js';
+import { isWorkerProcess } from './worker-messages.js';
 
 function readVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -26,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
     await loadApplication(settings.app as string);
     return print(process.stdout, 'configuration OK\n', 0);
   }
-  return runPrimary(settings, (reload) => resolveSettings(line, reload));
+  return runPrimary(settings, (reload) => resolveSettings(line, reload), fileURLToPath(import.meta.url));
 }
 
 /**
@@ -40,9 +45,14 @@ function print(stream: NodeJS.WriteStream, text: string, code: number): Promise<
   });
 }
 
-main(process.argv.slice(2))
-  .catch((error: unknown) => error instanceof CliError
-    ? print(process.stderr, `wasgi: ${error.message}\n`, error.exitCode)
-    : print(process.stderr, `wasgi: ${error instanceof Error ? error.stack : String(error)}\n`, 1))
-  // Exit explicitly: the application module may hold timers or handles of its own.
-  .then((code) => process.exit(code));
+if (isWorkerProcess()) {
+  // A worker the primary forked: it exits when the primary stops it.
+  runWorker();
+} else {
+  main(process.argv.slice(2))
+    .catch((error: unknown) => error instanceof CliError
+      ? print(process.stderr, `wasgi: ${error.message}\n`, error.exitCode)
+      : print(process.stderr, `wasgi: ${error instanceof Error ? error.stack : String(error)}\n`, 1))
+    // Exit explicitly: the application module may hold timers or handles of its own.
+    .then((code) => process.exit(code));
+}

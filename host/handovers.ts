@@ -5,6 +5,7 @@
 // worker is gone, gives the ones it never answered to another worker, or closes them.
 
 import type { Worker } from 'node:cluster';
+import { ackOf, closed, clusterKey, handoverSeq, notAccepted } from './cluster-messages.js';
 
 /** A connection as node:cluster passes it (a native TCP or Pipe handle). */
 interface Handle {
@@ -58,7 +59,7 @@ export function watchHandovers(worker: Worker, othersListening: () => boolean, r
     // node:cluster forgets a worker when it has both exited and disconnected, but a channel with a
     // connection still in it never disconnects: tell it the worker's servers are closed (what a
     // worker says when it closes one), so that the round-robin picks it no more.
-    for (const key of keys) child.emit('internalMessage', { cmd: 'NODE_CLUSTER', act: 'close', key }, undefined);
+    for (const key of keys) child.emit('internalMessage', closed(key), undefined);
     // The round-robin takes "not accepted" as from a worker that is shutting down and hands the
     // connection to another; with none listening it would keep it: close it instead.
     const handOver = othersListening();
@@ -67,7 +68,7 @@ export function watchHandovers(worker: Worker, othersListening: () => boolean, r
     unanswered.clear();
     for (const [seq, handle] of entries) {
       if (handOver) {
-        child.emit('internalMessage', { cmd: 'NODE_CLUSTER', ack: seq, accepted: false }, undefined);
+        child.emit('internalMessage', notAccepted(seq), undefined);
         lost.handedOver++;
       } else {
         handle.close();
@@ -76,27 +77,6 @@ export function watchHandovers(worker: Worker, othersListening: () => boolean, r
     }
     report(lost);
   });
-}
-
-/** The sequence number of a round-robin handover message (node:cluster's 'newconn'), else null. */
-function handoverSeq(message: unknown): number | null {
-  if (typeof message !== 'object' || message === null) return null;
-  const { cmd, act, seq } = message as { cmd?: unknown; act?: unknown; seq?: unknown };
-  return cmd === 'NODE_CLUSTER' && act === 'newconn' && typeof seq === 'number' ? seq : null;
-}
-
-/** The listening socket a node:cluster message to a worker is about, else null. */
-function clusterKey(message: unknown): string | null {
-  if (typeof message !== 'object' || message === null) return null;
-  const { cmd, key } = message as { cmd?: unknown; key?: unknown };
-  return cmd === 'NODE_CLUSTER' && typeof key === 'string' ? key : null;
-}
-
-/** The sequence number a worker's node:cluster answer refers to, else null. */
-function ackOf(message: unknown): number | null {
-  if (typeof message !== 'object' || message === null) return null;
-  const { cmd, ack } = message as { cmd?: unknown; ack?: unknown };
-  return cmd === 'NODE_CLUSTER' && typeof ack === 'number' ? ack : null;
 }
 
 function isHandle(handle: unknown): handle is Handle {

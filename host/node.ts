@@ -18,7 +18,7 @@ import { WaitingRoom } from './waiting.js';
 import { AccessLog, accessRecord, rejectionRecord, type AccessRecord } from './accesslog.js';
 import { applyForwarded, TrustedProxies } from './forwarded.js';
 import { LogFile } from './logfile.js';
-import { limitsOf, settingsFromOptions, type Settings, type SettingsInput } from './settings.js';
+import { limitsOf, settingsFromOptions, type Bind, type Settings, type SettingsInput } from './settings.js';
 import type { Application, HeaderList } from '../src/types.js';
 
 /**
@@ -454,11 +454,18 @@ export async function serve(app: Application, options: ServeOptions = {}): Promi
   }
   const binds = typeof bind === 'string' ? [bind] : [...bind];
   if (binds.length !== 1) throw new TypeError(`wasgi: serve() listens on one address; option bind has ${binds.length} (the wasgi command serves several)`);
-  const settings = serverSettings({ bind: binds[0] });
-  const address = settings.bind[0];
-  switch (address.kind) {
-    case 'tcp': return makeServer(address.host, address.port, app, options);
-    case 'unix': return makeServer(address.path, 80, app, { ...options, listen: { path: address.path } });
-    case 'fd': return makeServer('', 0, app, { ...options, listen: { fd: address.fd } });
+  return makeServerAt(serverSettings({ bind: binds[0] }).bind[0], app, options);
+}
+
+/**
+ * Creates a server listening on `bind`: a TCP address, a Unix socket (its path names the server)
+ * or an inherited descriptor (it names its own address). serve() and each worker of the command
+ * open their addresses here.
+ */
+export function makeServerAt(bind: Bind, app: Application, options: ServerOptions = {}): Promise<Server> {
+  switch (bind.kind) {
+    case 'tcp': return makeServer(bind.host, bind.port, app, options);
+    case 'unix': return makeServer(bind.path, 80, app, { ...options, listen: { path: bind.path } });
+    case 'fd': return makeServer('', 0, app, { ...options, listen: { fd: bind.fd } });
   }
 }

@@ -5,7 +5,7 @@
 // A single process: libuv's accept meets EMFILE, gives back its reserved descriptor, accepts and
 // closes what is pending, and waits for the next connection (uv__emfile_trick); Node reports
 // nothing. Under the command the primary accepts and passes each connection to a worker; a worker
-// out of descriptors loses the passed one, and host/cluster.ts makes the primary hand it over again.
+// out of descriptors loses the passed one, and host/dropped-handovers.ts makes the primary hand it over again.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -1,46 +1,25 @@
-// Processes. A primary keeps --workers worker processes serving the application through
-// node:cluster (the primary accepts and hands connections round-robin to the workers), restarts
-// one that dies (backing off when they keep dying, giving up after too many fast failures),
-// replaces one after --max-requests, kills one whose event loop stops its heartbeat for
-// --timeout, and answers signals as gunicorn does:
+// The primary, the arbiter of the command's processes. It keeps --workers worker processes
+// (worker.ts) serving the application through node:cluster (the primary accepts and hands
+// connections round-robin to the workers), restarts one that dies (backing off when they keep
+// dying, giving up after too many fast failures), replaces one after --max-requests, kills one
+// whose event loop stops its heartbeat for --timeout, and answers signals as gunicorn does:
 //
 //   TERM, INT  stop gracefully (--graceful-timeout)   QUIT  stop at once
 //   HUP        replace the workers one by one          USR1  reopen the log files
 //   TTIN/TTOU  one worker more / less
 //
 // A replacement is always started, and listening, before the worker it replaces is stopped, so a
-// reload refuses no connection. This file is also the workers' entry point.
+// reload refuses no connection.
 
 import cluster, { type Worker } from 'node:cluster';
-import { closeSync, fstatSync, lstatSync, openSync, unlinkSync } from 'node:fs';
-import net from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { ErrorLog } from '../src/errors.js';
-import type { Application } from '../src/types.js';
-import { AccessLog, type AccessRecord } from './accesslog.js';
-import { CliError, usageError } from './cli-error.js';
-import { describeBind, type Bind, type Settings } from './config.js';
-import { loadApplication } from './modules.js';
-import { ms, serverOptionsOf } from './settings.js';
+import type { ErrorLog } from '../src/errors.js';
+import { resolveBinds } from './binds.js';
+import type { Bind, Settings } from './config.js';
 import { watchHandovers, type LostHandovers } from './handovers.js';
 import { LogFile } from './logfile.js';
-import { makeServer, type Server, type ServerOptions } from './node.js';
-
-const PLAN_ENV = 'WASGI_WORKER_PLAN';
-
-/** What a worker is told: the settings, with every bind resolved (port 0 already chosen). */
-interface WorkerPlan {
-  settings: Settings;
-  multiprocess: boolean;
-}
-
-type ToWorker = { wasgi: 'multiprocess'; value: boolean };
-
-type FromWorker =
-  | { wasgi: 'beat' }
-  | { wasgi: 'listening'; addresses: string[] }
-  | { wasgi: 'retire'; served: number }
-  | { wasgi: 'fatal'; message: string; code: 1 | 2 };
+import { checkLogFiles, openErrorLog, type ErrorLogs } from './process-logs.js';
+import { ms } from './settings.js';
+import { planEnv, SETTLE_MS, type FromWorker, type ToWorker, type WorkerPlan } from './worker-messages.js';
 
 /** A worker that dies this soon after it started (or before it listened) failed fast. */
 const FAST_FAILURE_MS = 10_000;
@@ -56,15 +35,6 @@ const BOOT_TIMEOUT_MS = 30_000;
 const STOP_MARGIN_MS = 2_000;
 /** QUIT: how long a worker has to close everything before SIGKILL. */
 const QUICK_STOP_MS = 1_000;
-/**
- * A worker told to stop gracefully first stops accepting and waits this long (at most its graceful
- * time) for the connections it has just been handed to send their first request, which it then
- * answers: the server's drain closes connections that are idle, and a connection accepted a moment
- * ago is idle only because its request is still on its way.
- */
-const SETTLE_MS = 300;
-/** How long a worker out of file descriptors waits before a lost handover is tried again. */
-const HANDOVER_RETRY_MS = 250;
 
 function workers(n: number): string {
   return n === 1 ? '1 worker' : `${n} workers`;
@@ -78,102 +48,6 @@ function exitHow(code: number | null, signal: string | null): string {
 function backoff(failures: number): number {
   return failures <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 100 * 2 ** (failures - 2));
 }
-
-/** Opens (creating) the log files once, so that a wrong path is a usage error before anything starts. */
-export function checkLogFiles(s: Settings): void {
-  for (const [flag, file] of [['--error-logfile', s.errorLogfile], ['--access-logfile', s.accessLogfile]] as const) {
-    if (file === null || file === '-') continue;
-    try {
-      closeSync(openSync(file, 'a'));
-    } catch (error) {
-      throw usageError(`${flag}: cannot open ${file}: ${(error as Error).message}`);
-    }
-  }
-}
-
-/** A process's error log, and stderr (the same log when the error log is '-'). */
-interface ErrorLogs {
-  file: LogFile;
-  stderr: LogFile;
-  log: ErrorLog;
-  close(): void;
-}
-
-/**
- * Opens the error log of the primary or a worker (`who` prefixes its messages elsewhere). When it
- * is a file, stderr is told when writing to it fails and when it works again, and the other way
- * round.
- */
-function openErrorLog(s: Settings, who: string): ErrorLogs {
-  const file = new LogFile('error log', s.errorLogfile, 'stderr');
-  const log = new ErrorLog(file.write, s.logLevel);
-  const stderr = s.errorLogfile === '-' ? file : new LogFile('messages', '-', 'stderr');
-  if (stderr !== file) {
-    file.report = (message) => stderr.write(`wasgi: ${who}${message}\n`);
-    stderr.report = (message) => log.log('error', who + message);
-  }
-  return {
-    file,
-    stderr,
-    log,
-    close: () => {
-      file.close();
-      stderr.close();
-    },
-  };
-}
-
-/** Chooses the port of each port-0 bind, removes stale Unix sockets, checks inherited descriptors. */
-async function resolveBinds(binds: Bind[]): Promise<Bind[]> {
-  const resolved: Bind[] = [];
-  for (const bind of binds) {
-    if (bind.kind === 'tcp' && bind.port === 0) {
-      const probe = net.createServer();
-      const port = await new Promise<number>((resolve, reject) => {
-        probe.once('error', reject);
-        probe.listen({ host: bind.host, port: 0, exclusive: true }, () => resolve((probe.address() as net.AddressInfo).port));
-      }).catch((error: Error) => {
-        throw new CliError(`cannot listen on ${describeBind(bind).slice(7)}: ${error.message}`);
-      });
-      await new Promise((resolve) => probe.close(resolve));
-      resolved.push({ ...bind, port });
-    } else if (bind.kind === 'unix') {
-      await removeStaleSocket(bind.path);
-      resolved.push(bind);
-    } else if (bind.kind === 'fd') {
-      let socket = false;
-      try {
-        socket = fstatSync(bind.fd).isSocket();
-      } catch {
-        // not open
-      }
-      if (!socket) throw usageError(`--bind fd://${bind.fd}: file descriptor ${bind.fd} is not an open socket`);
-      resolved.push(bind);
-    } else {
-      resolved.push(bind);
-    }
-  }
-  return resolved;
-}
-
-/** A socket file nobody listens on is left over from a crash: remove it (as gunicorn does). */
-async function removeStaleSocket(file: string): Promise<void> {
-  let stat;
-  try {
-    stat = lstatSync(file);
-  } catch {
-    return;
-  }
-  if (!stat.isSocket()) throw new CliError(`cannot listen on unix:${file}: the file exists and is not a socket`);
-  const live = await new Promise<boolean>((resolve) => {
-    const probe = net.connect(file, () => { probe.destroy(); resolve(true); });
-    probe.on('error', () => resolve(false));
-  });
-  if (live) throw new CliError(`address already in use: unix:${file}`);
-  unlinkSync(file);
-}
-
-// The primary.
 
 interface WorkerRecord {
   worker: Worker;
@@ -230,6 +104,7 @@ class Primary {
     private settings: Settings,
     private readonly reloadSettings: ((reload: number) => Promise<Settings>) | null,
     configured: Settings,
+    workerScript: string,
   ) {
     this.configured = { workers: configured.workers, bind: configured.bind };
     this.errorLogs = openErrorLog(settings, '');
@@ -249,7 +124,7 @@ class Primary {
       ['SIGUSR1', () => this.reopenLogs()],
     ];
     for (const [signal, handler] of this.signals) process.on(signal, handler);
-    cluster.setupPrimary({ exec: fileURLToPath(import.meta.url), args: [], silent: false });
+    cluster.setupPrimary({ exec: workerScript, args: [], silent: false });
     this.maintain();
   }
 
@@ -264,7 +139,7 @@ class Primary {
 
   private spawn(replaces?: WorkerRecord): void {
     const plan: WorkerPlan = { settings: this.settings, multiprocess: this.desired > 1 };
-    const worker = cluster.fork({ [PLAN_ENV]: JSON.stringify(plan) });
+    const worker = cluster.fork(planEnv(plan));
     const now = Date.now();
     const record: WorkerRecord = {
       worker, pid: worker.process.pid ?? 0, state: 'booting', born: now, lastBeat: now,
@@ -542,185 +417,11 @@ class Primary {
 
 /**
  * Runs the primary until it stops; resolves to the exit code. `reload` re-reads the settings on
- * SIGHUP (the config file anew); null when there is no config file to re-read.
+ * SIGHUP (the config file anew); null when there is no config file to re-read. The workers run
+ * `workerScript`, which is to call runWorker() when isWorkerProcess() holds.
  */
-export async function runPrimary(settings: Settings, reload: ((n: number) => Promise<Settings>) | null): Promise<number> {
+export async function runPrimary(settings: Settings, reload: ((n: number) => Promise<Settings>) | null, workerScript: string): Promise<number> {
   checkLogFiles(settings);
   const binds = await resolveBinds(settings.bind);
-  return new Primary({ ...settings, bind: binds }, reload, settings).done;
-}
-
-// The worker.
-
-/** The listening error of `bind`, in one line. */
-function listenError(bind: Bind, error: unknown): CliError {
-  const { code, message } = error as NodeJS.ErrnoException;
-  const where = bind.kind === 'tcp' ? describeBind(bind).slice(7) : describeBind(bind);
-  if (code === 'EADDRINUSE') return new CliError(`address already in use: ${where}`);
-  return new CliError(`cannot listen on ${where}: ${message}`);
-}
-
-function send(message: FromWorker, then?: () => void): void {
-  if (process.connected && process.send !== undefined) process.send(message, undefined, {}, () => then?.());
-  else then?.();
-}
-
-async function runWorker(): Promise<void> {
-  const plan = JSON.parse(process.env[PLAN_ENV] as string) as WorkerPlan;
-  delete process.env[PLAN_ENV];
-  const s = plan.settings;
-  const timeout = s.timeout > 0 ? ms(s.timeout) : 0;
-  if (timeout > 0) {
-    send({ wasgi: 'beat' });
-    setInterval(() => send({ wasgi: 'beat' }), Math.min(1000, Math.max(50, Math.floor(timeout / 4))));
-  }
-
-  const errorLogs = openErrorLog(s, `worker ${process.pid}: `);
-  const log = errorLogs.log;
-  retryLostHandovers(log);
-  const access = s.accessLogfile !== null
-    ? new AccessLog(s.accessLogfile, s.accessLogformat, (message) => log.log('error', `worker ${process.pid}: ${message}`))
-    : null;
-  const servers: Server[] = [];
-  let stopping = false;
-
-  const exit = (code: number): never => {
-    access?.file.close();
-    errorLogs.close();
-    process.exit(code);
-  };
-  const fatal = (error: unknown): void => {
-    const message = error instanceof CliError ? error.message : error instanceof Error ? String(error.stack) : String(error);
-    const code = error instanceof CliError ? error.exitCode : 1;
-    send({ wasgi: 'fatal', message, code }, () => exit(code));
-  };
-  const stop = async (graceful: number): Promise<void> => {
-    if (stopping) {
-      // Already stopping: QUIT cuts it short.
-      if (graceful === 0) await Promise.all(servers.map((server) => server.shutdown()));
-      return;
-    }
-    stopping = true;
-    // Connections the primary is handing over right now must land before the drain: stop
-    // accepting first (handovers to a closed listener go to another worker), then settle.
-    if (graceful > 0) {
-      for (const server of servers) server.stopAccepting();
-      await new Promise((resolve) => setTimeout(resolve, Math.min(graceful, SETTLE_MS)));
-    }
-    await Promise.all(servers.map((server) => server.shutdown({ graceful })));
-    exit(0);
-  };
-
-  process.on('SIGTERM', () => void stop(ms(s.gracefulTimeout)));
-  process.on('SIGQUIT', () => void stop(0));
-  process.on('SIGUSR1', () => {
-    errorLogs.file.reopen();
-    access?.file.reopen();
-  });
-  process.on('message', (message: ToWorker) => {
-    if (message?.wasgi === 'multiprocess') for (const server of servers) server.setMultiprocess(message.value === true);
-  });
-  // Meant for the primary (a terminal sends them to the whole process group).
-  for (const signal of ['SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const) process.on(signal, () => {});
-  // A promise the application left to fail on its own harms no request of ours: log it, go on.
-  process.on('unhandledRejection', (reason) => {
-    log.error(`worker ${process.pid}: a promise was rejected and nothing handled it (in the application); the worker goes on`, reason);
-  });
-  process.on('uncaughtException', (error) => {
-    log.error(`worker ${process.pid}: uncaught exception; the worker exits`, error);
-    exit(1);
-  });
-
-  let app: Application;
-  try {
-    app = await loadApplication(s.app as string);
-  } catch (error) {
-    fatal(error);
-    return;
-  }
-
-  const limit = s.maxRequests > 0 ? s.maxRequests + Math.floor(Math.random() * (s.maxRequestsJitter + 1)) : 0;
-  let served = 0;
-  const accessLog = access !== null || limit > 0
-    ? (record: AccessRecord): void => {
-      access?.write(record);
-      // Requests the server refused itself do not count toward --max-requests.
-      if (!record.rejected && ++served === limit) send({ wasgi: 'retire', served });
-    }
-    : undefined;
-  const options: ServerOptions = {
-    ...serverOptionsOf(s),
-    // The worker writes its logs itself (the access log also counts --max-requests).
-    accessLogfile: null,
-    errorLog: errorLogs.file.write,
-    multiprocess: plan.multiprocess,
-    accessLog,
-  };
-  const addresses: string[] = [];
-  for (const bind of s.bind) {
-    try {
-      let server: Server;
-      if (bind.kind === 'tcp') server = await makeServer(bind.host, bind.port, app, options);
-      else if (bind.kind === 'unix') server = await makeServer(bind.path, 80, app, { ...options, listen: { path: bind.path } });
-      else server = await makeServer('', 0, app, { ...options, listen: { fd: bind.fd } });
-      servers.push(server);
-      const [host, port] = server.serverAddress;
-      addresses.push(bind.kind === 'unix' || (bind.kind === 'fd' && host === '') ? describeBind(bind) : describeBind({ kind: 'tcp', host, port }));
-    } catch (error) {
-      fatal(listenError(bind, error));
-      return;
-    }
-  }
-  if (stopping) {
-    // A stop came while starting: the servers that exist stop too.
-    await Promise.all(servers.map((server) => server.shutdown()));
-    exit(0);
-  }
-  send({ wasgi: 'listening', addresses });
-}
-
-/**
- * A connection the primary hands over while this worker is out of file descriptors does not
- * arrive: the kernel drops the descriptor (MSG_CTRUNC) and Node tells the primary NODE_HANDLE_NACK,
- * but in Node 20 nothing answers the round-robin 'newconn' message, so the primary never hands this
- * worker another connection and keeps every later one until it runs out of descriptors itself.
- * Answer it here, "not accepted", after a pause: the primary still holds the connection and hands
- * it over again (to another worker, or to this one once descriptors are free). One line when it
- * starts, one when it ends.
- */
-function retryLostHandovers(log: ErrorLog): void {
-  let lost = 0;
-  let since = 0;
-  process.on('internalMessage', (message: unknown, handle: unknown) => {
-    const seq = handoverSeq(message);
-    if (seq === null) return;
-    if (handle !== null && handle !== undefined) {
-      if (lost > 0) log.log('info', `worker ${process.pid} has file descriptors again: accepting connections (${lost} handovers retried over ${((Date.now() - since) / 1000).toFixed(1)} s)`);
-      lost = 0;
-      return;
-    }
-    if (lost++ === 0) {
-      since = Date.now();
-      log.log('error', `worker ${process.pid} is out of file descriptors (see ulimit -n): a connection it was handed did not arrive; the primary keeps it and hands it over again every ${HANDOVER_RETRY_MS} ms`);
-    }
-    setTimeout(() => {
-      if (process.connected && process.send !== undefined) process.send({ cmd: 'NODE_CLUSTER', ack: seq, accepted: false });
-    }, HANDOVER_RETRY_MS);
-  });
-}
-
-/** The sequence number of a round-robin handover (node:cluster's internal 'newconn'), else null. */
-function handoverSeq(message: unknown): number | null {
-  if (typeof message !== 'object' || message === null) return null;
-  const { cmd, msg } = message as { cmd?: unknown; msg?: { cmd?: unknown; act?: unknown; seq?: unknown } | null };
-  if (cmd !== 'NODE_HANDLE' || typeof msg !== 'object' || msg === null) return null;
-  return msg.cmd === 'NODE_CLUSTER' && msg.act === 'newconn' && typeof msg.seq === 'number' ? msg.seq : null;
-}
-
-if (cluster.isWorker && process.env[PLAN_ENV] !== undefined) {
-  runWorker().catch((error: unknown) => {
-    // Anything that went wrong outside the guarded steps: still one line for the primary.
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    send({ wasgi: 'fatal', message, code: 1 }, () => process.exit(1));
-  });
+  return new Primary({ ...settings, bind: binds }, reload, settings, workerScript).done;
 }
