@@ -5,7 +5,6 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   BY_KEY, defaults, limitsProblem, nearest, OPTIONS, parseBind, parseOption, settingsOf, show,
   type Bind, type Option, type Settings,

@@ -8,7 +8,7 @@ import { E_SERVICE_UNAVAILABLE, F_EXPECT_CONTINUE, F_HAS_BODY, type Core, type H
 import { RequestRecord } from '../src/record.js';
 import { BODY_COMPLETE, BODY_CUT_SHORT } from '../src/contract.generated.js';
 import { buildEnviron, environKeys, type EnvironContext } from '../src/environ.js';
-import { ErrorLog, type LogLevel, type LogSink } from '../src/errors.js';
+import { ErrorLog, type LogSink } from '../src/errors.js';
 import { Input, RequestBodyError } from '../src/input.js';
 import { Exchange, type Channel } from '../src/response.js';
 import { fileWrapper } from '../src/filewrapper.js';
