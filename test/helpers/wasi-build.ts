@@ -8,11 +8,15 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
+/** The newest modification time of the files below `dir`. */
 function newest(dir: string): number {
-  return Math.max(...readdirSync(dir).map((name) => statSync(join(dir, name)).mtimeMs));
+  return Math.max(...readdirSync(dir, { withFileTypes: true }).map((entry) => {
+    const path = join(dir, entry.name);
+    return entry.isDirectory() ? newest(path) : statSync(path).mtimeMs;
+  }));
 }
 
-/** Runs `npm run build:wasi` unless every output is newer than assembly/ and wit/. */
+/** Runs `npm run build:wasi` unless every output is newer than assembly/ (with assembly/wasi/) and wit/. */
 export function ensureWasiBuilt(outputs: string[]): void {
   const sources = Math.max(newest(join(root, 'assembly')), newest(join(root, 'wit')));
   if (outputs.every((file) => existsSync(file) && statSync(file).mtimeMs >= sources)) return;
