@@ -2,7 +2,7 @@
 // in place: data bytes move down over the chunk framing, so the decoded body is one contiguous
 // span [SPAN, WR) of the window that the host copies out once.
 
-import { is, HEX, CR, LF, SP, HTAB, hexValue } from "./chars";
+import { is, HEX, CR, LF, SEMICOLON, EQUALS, DQUOTE, BACKSLASH, VCHAR_FIRST, DEL, hexValue, isWSP, skipOWS } from "./chars";
 import { findNonToken } from "./scan";
 import * as E from "./errors";
 import * as L from "./layout";
@@ -93,17 +93,17 @@ function chunkSizeLine(conn: i32, p: usize, end: usize): i32 {
   const digits = <i32>(p - start);
   if (digits == 0 || digits > 16) return E.E_CHUNK_SIZE;
   while (p < end) {
-    p = skipBWS(p, end);
-    if (p == end || load<u8>(p) != 0x3b) return p == start + digits ? E.E_CHUNK_SIZE : E.E_CHUNK_EXTENSION;
-    p = skipBWS(p + 1, end);
+    p = skipOWS(p, end);
+    if (p == end || load<u8>(p) != SEMICOLON) return p == start + digits ? E.E_CHUNK_SIZE : E.E_CHUNK_EXTENSION;
+    p = skipOWS(p + 1, end);
     const name = p;
     p = findNonToken(p, end);
     if (p == name) return E.E_CHUNK_EXTENSION;
     const afterName = p;
-    p = skipBWS(p, end);
-    if (p < end && load<u8>(p) == 0x3d) {
-      p = skipBWS(p + 1, end);
-      if (p < end && load<u8>(p) == 0x22) {
+    p = skipOWS(p, end);
+    if (p < end && load<u8>(p) == EQUALS) {
+      p = skipOWS(p + 1, end);
+      if (p < end && load<u8>(p) == DQUOTE) {
         p = quotedString(p, end);
         if (p == 0) return E.E_CHUNK_EXTENSION;
       } else {
@@ -127,27 +127,30 @@ function chunkSizeLine(conn: i32, p: usize, end: usize): i32 {
   return E.OK;
 }
 
-// @ts-ignore: decorator
-@inline function skipBWS(p: usize, end: usize): usize {
-  while (p < end && (load<u8>(p) == SP || load<u8>(p) == HTAB)) p++;
-  return p;
-}
-
-/** quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE; returns the byte after it, or 0. */
+/**
+ * quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE (RFC 9110 §5.6.4); returns the byte
+ * after it, or 0.
+ */
 function quotedString(p: usize, end: usize): usize {
   p++;
   while (p < end) {
     const c = <u32>load<u8>(p);
-    if (c == 0x22) return p + 1;
-    if (c == 0x5c) {
+    if (c == DQUOTE) return p + 1;
+    if (c == BACKSLASH) {
+      // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
       p++;
-      if (p == end) return 0;
-      const q = <u32>load<u8>(p);
-      if (!(q == HTAB || q == SP || (q >= 0x21 && q != 0x7f))) return 0;
-    } else if (!(c == HTAB || c == SP || c == 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e) || c >= 0x80)) {
+      if (p == end || !quotable(load<u8>(p))) return 0;
+    } else if (!quotable(c)) {
+      // qdtext: the same bytes less DQUOTE and "\", which are taken above
       return 0;
     }
     p++;
   }
   return 0;
+}
+
+/** HTAB / SP / VCHAR / obs-text. */
+// @ts-ignore: decorator
+@inline function quotable(c: u32): bool {
+  return isWSP(c) || (c >= VCHAR_FIRST && c != DEL);
 }

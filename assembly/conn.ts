@@ -4,13 +4,66 @@
 import { connTable, CONN_SIZE } from "./layout";
 
 // States of a connection (the request's life, h11 style).
-export const FREE = 0;
+export const FREE = 0;     // the slot is unused
 export const HEAD = 1;     // reading a request head
 export const BODY = 2;     // application called; body bytes still arriving
 export const WAIT = 3;     // application called; body complete, awaiting DONE
 export const DRAIN = 4;    // response done; discarding the rest of an unread body
 export const CLOSING = 5;  // closing: input is discarded
 export const RAW = 6;      // a plain byte stream (wasgi/socket): no HTTP, the host consumes bytes
+
+// The transition table. Each state's behaviour is one function in loop.ts; every change of state
+// goes through transition() below, which checks it against NEXT. The events (and the actions the
+// core emits on them) that take a connection from one state to the next:
+//
+//   from     event                                        to        actions
+//   FREE     openConnection                               HEAD
+//   HEAD     a whole head that announces a body           BODY      CALL_APP
+//            a whole head without one                     WAIT      CALL_APP
+//            a bad head; the header deadline              CLOSING   ERROR
+//            EOF before a head; idle deadline; shutdown   CLOSING   CLOSE
+//            setRaw (a freshly opened connection)         RAW
+//   BODY     the body is complete                         WAIT      [BODY] BODY_END 0
+//            EOF inside the body (closes after DONE)      WAIT      [BODY] BODY_END 1
+//            a bad body; the body deadline                CLOSING   [BODY] BODY_END 2, ERROR
+//            DONE, keep-alive: the rest is discarded      DRAIN
+//            DONE, closing                                CLOSING   CLOSE
+//   WAIT     DONE, keep-alive                             HEAD
+//            DONE, closing                                CLOSING   CLOSE
+//   DRAIN    the rest of the body is discarded            HEAD
+//            a bad body                                   CLOSING   ERROR
+//            EOF; the body deadline                       CLOSING   CLOSE
+//   CLOSING  DONE; a deadline armed before closing        CLOSING   CLOSE
+//   RAW      bytes or EOF (no change of state)            RAW       READABLE
+//   any      CLOSED                                       FREE
+//
+// Events a state has no row for leave it as it is (DONE while reading a head, say). NEXT holds,
+// for each state, one bit per state that may follow it: eight bits per state in one u64.
+const NEXT_FREE: u64 = 1 << HEAD;
+const NEXT_HEAD: u64 = 1 << BODY | 1 << WAIT | 1 << CLOSING | 1 << RAW | 1 << FREE;
+const NEXT_BODY: u64 = 1 << WAIT | 1 << DRAIN | 1 << CLOSING | 1 << FREE;
+const NEXT_WAIT: u64 = 1 << HEAD | 1 << CLOSING | 1 << FREE;
+const NEXT_DRAIN: u64 = 1 << HEAD | 1 << CLOSING | 1 << FREE;
+const NEXT_CLOSING: u64 = 1 << CLOSING | 1 << FREE;
+const NEXT_RAW: u64 = 1 << FREE;
+const NEXT: u64 = NEXT_FREE << (FREE * 8) | NEXT_HEAD << (HEAD * 8) | NEXT_BODY << (BODY * 8) |
+  NEXT_WAIT << (WAIT * 8) | NEXT_DRAIN << (DRAIN * 8) | NEXT_CLOSING << (CLOSING * 8) | NEXT_RAW << (RAW * 8);
+
+/** Whether the table lets state `to` follow state `from`. */
+// @ts-ignore: decorator
+@inline export function mayFollow(from: i32, to: i32): bool {
+  return ((NEXT >> <u64>(from * 8 + to)) & 1) != 0;
+}
+
+/**
+ * The one place a connection changes state. A change the table does not allow is a bug in the
+ * core: it traps rather than go on in a state no code expects.
+ */
+// @ts-ignore: decorator
+@inline export function transition(conn: i32, to: i32): void {
+  if (!mayFollow(get(conn, STATE), to)) unreachable();
+  set(conn, STATE, to);
+}
 
 // Field offsets (bytes) in the connection record.
 export const STATE = 0;

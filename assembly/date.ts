@@ -1,11 +1,13 @@
 // The Date header value (IMF-fixdate, RFC 9110 §5.6.7), formatted at most once a second.
 
+import { SP, COMMA, COLON, DIGIT_0, putString } from "./chars";
+
 const DATE = memory.data(29);
 let cachedSecond: u32 = 0xffffffff;
 
 function put2(p: usize, n: u32): void {
-  store<u8>(p, <u8>(0x30 + n / 10));
-  store<u8>(p + 1, <u8>(0x30 + n % 10));
+  store<u8>(p, <u8>(DIGIT_0 + n / 10));
+  store<u8>(p + 1, <u8>(DIGIT_0 + n % 10));
 }
 
 /** Returns the address of 29 bytes such as "Sun, 06 Nov 1994 08:49:37 GMT". */
@@ -29,23 +31,21 @@ export function httpDate(unixSeconds: u32): usize {
   const months = "JanFebMarAprMayJunJulAugSepOctNovDec";
   const wd = (days + 4) % 7;
   for (let i = 0; i < 3; i++) store<u8>(DATE + i, <u8>week.charCodeAt(wd * 3 + i));
-  store<u8>(DATE + 3, 0x2c);
-  store<u8>(DATE + 4, 0x20);
+  store<u8>(DATE + 3, <u8>COMMA);
+  store<u8>(DATE + 4, <u8>SP);
   put2(DATE + 5, <u32>day);
-  store<u8>(DATE + 7, 0x20);
+  store<u8>(DATE + 7, <u8>SP);
   for (let i = 0; i < 3; i++) store<u8>(DATE + 8 + i, <u8>months.charCodeAt((month - 1) * 3 + i));
-  store<u8>(DATE + 11, 0x20);
+  store<u8>(DATE + 11, <u8>SP);
   put2(DATE + 12, <u32>year / 100);
   put2(DATE + 14, <u32>year % 100);
-  store<u8>(DATE + 16, 0x20);
+  store<u8>(DATE + 16, <u8>SP);
   put2(DATE + 17, secs / 3600);
-  store<u8>(DATE + 19, 0x3a);
+  store<u8>(DATE + 19, <u8>COLON);
   put2(DATE + 20, (secs / 60) % 60);
-  store<u8>(DATE + 22, 0x3a);
+  store<u8>(DATE + 22, <u8>COLON);
   put2(DATE + 23, secs % 60);
-  store<u8>(DATE + 25, 0x20);
-  store<u8>(DATE + 26, 0x47);
-  store<u8>(DATE + 27, 0x4d);
-  store<u8>(DATE + 28, 0x54);
+  store<u8>(DATE + 25, <u8>SP);
+  putString(DATE + 26, "GMT");
   return DATE;
 }

@@ -2,6 +2,8 @@
 // host can use a ready-made environ key ("HTTP_USER_AGENT") instead of building a string. Lookup
 // is by length bucket, then a case-insensitive compare eight bytes at a time.
 
+import { CASE_BIT } from "./chars";
+
 export const N_UNKNOWN = 0;
 export const N_HOST = 1;
 export const N_CONTENT_LENGTH = 2;
@@ -107,9 +109,9 @@ export function internName(p: usize, len: i32): i32 {
   return N_UNKNOWN;
 }
 
-// ORing 0x20 lowercases a letter and keeps "-" and digits; no other token byte becomes one of
+// ORing CASE_BIT lowercases a letter and keeps "-" and digits; no other token byte becomes one of
 // those, so for token input the comparison is exact. Eight bytes at a time.
-const LOWER: u64 = 0x2020202020202020;
+const LOWER: u64 = <u64>CASE_BIT * 0x0101010101010101;
 
 // @ts-ignore: decorator
 @inline function sameLowercase(p: usize, name: usize, len: i32): bool {

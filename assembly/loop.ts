@@ -1,11 +1,14 @@
 // The readiness-dispatch loop. One run() takes every queued event: reads first (they only move a
 // window's fill, so several reads of one connection coalesce), then the rest in order, then each
-// touched connection's state machine is stepped once as far as its bytes allow.
+// touched connection's state machine is stepped once as far as its bytes allow. The machine's
+// table is in conn.ts (transition() checks every change against it); here advance() runs each
+// state's step, and the events that do not come with bytes (the host's DONE, deadlines,
+// shutdown) have a handler each.
 
 import * as E from "./errors";
 import * as L from "./layout";
 import * as Q from "./queue";
-import { get, set, resetRequest, FREE, HEAD, BODY, WAIT, DRAIN, CLOSING, RAW, STATE, FILL, POS, SCAN, LINE_START,
+import { get, set, resetRequest, transition, mayFollow, FREE, HEAD, BODY, WAIT, DRAIN, CLOSING, RAW, STATE, FILL, POS, SCAN, LINE_START,
   HEAD_START, WR, SPAN, FLAGS, CONN_FLAGS, WINDOW, EMIT_RUN, TOUCH_RUN, RESP_FLAGS, C_PEER_EOF, C_FULL, C_CLOSE_AFTER, C_SERVED, RF_CLOSE } from "./conn";
 import { scanHead, parseHead, NEED_MORE } from "./parser";
 import { consumeBody, BODY_DONE } from "./body";
@@ -21,6 +24,7 @@ export let carriedCount = 0;
 
 export function initConnections(): void {
   initWindows();
+  // Every slot starts FREE (0: the memory is zeroed).
   for (let i = 0; i < L.maxConnections; i++) set(i, WINDOW, -1);
   // Free list as a stack, lowest id on top.
   freeCount = L.maxConnections;
@@ -32,7 +36,7 @@ export function openConnection(now: f64): i32 {
   if (freeCount == 0) return -1;
   T.setNow(now);
   const conn = load<i32>(L.freeBase + (<usize>(--freeCount) << 2));
-  set(conn, STATE, HEAD);
+  transition(conn, HEAD);
   set(conn, WINDOW, -1);
   set(conn, FILL, 0);
   set(conn, POS, 0);
@@ -48,7 +52,7 @@ export function openConnection(now: f64): i32 {
 function freeConnection(conn: i32): void {
   if (get(conn, STATE) == FREE) return;
   release(conn);
-  set(conn, STATE, FREE);
+  transition(conn, FREE);
   store<i32>(L.freeBase + (<usize>(freeCount++) << 2), conn);
   openCount--;
 }
@@ -134,42 +138,54 @@ function expireDeadlines(): void {
     } else if (kind == T.K_HEAD) {
       fail(conn, E.E_REQUEST_TIMEOUT);
     } else if (kind == T.K_BODY) {
-      if (state == BODY) Q.emit(Q.ACT_BODY_END, conn, 2, E.E_REQUEST_TIMEOUT);
-      if (state == BODY) fail(conn, E.E_REQUEST_TIMEOUT);
-      else close(conn);
+      if (state == BODY) {
+        Q.emit(Q.ACT_BODY_END, conn, 2, E.E_REQUEST_TIMEOUT);
+        fail(conn, E.E_REQUEST_TIMEOUT);
+      } else {
+        close(conn); // DRAIN
+      }
     }
   }
 }
 
-/** The application finished its response. */
+/** The application finished its response (DONE). */
 function responseDone(conn: i32): void {
-  const state = get(conn, STATE);
   const closing = (<u32>get(conn, RESP_FLAGS) & RF_CLOSE) != 0 || (<u32>get(conn, CONN_FLAGS) & C_CLOSE_AFTER) != 0;
-  if (state == WAIT) {
-    if (closing) close(conn);
-    else nextRequest(conn);
-  } else if (state == BODY) {
-    // The body was not read whole: discard the rest to keep the connection, unless closing anyway.
-    if (closing) close(conn);
-    else set(conn, STATE, DRAIN);
-  } else if (state == CLOSING) {
-    // A request error already answered the client through the application's input.
-    Q.emit(Q.ACT_CLOSE, conn, 0, 0);
+  switch (get(conn, STATE)) {
+    case WAIT: {
+      if (closing) close(conn);
+      else nextRequest(conn);
+      break;
+    }
+    case BODY: {
+      // The body was not read whole: discard the rest to keep the connection, unless closing anyway.
+      if (closing) close(conn);
+      else transition(conn, DRAIN);
+      break;
+    }
+    case CLOSING: {
+      // A request error already answered the client through the application's input.
+      close(conn);
+      break;
+    }
   }
 }
 
+/** To CLOSING: the host closes the connection after its pending writes. */
 function close(conn: i32): void {
-  set(conn, STATE, CLOSING);
+  transition(conn, CLOSING);
   Q.emit(Q.ACT_CLOSE, conn, 0, 0);
 }
 
+/** To CLOSING: the host answers with the error's response, then closes. */
 function fail(conn: i32, code: i32): void {
-  set(conn, STATE, CLOSING);
+  transition(conn, CLOSING);
   Q.emit(Q.ACT_ERROR, conn, code, 0);
 }
 
+/** To HEAD: the connection is kept for the next request. */
 function nextRequest(conn: i32): void {
-  set(conn, STATE, HEAD);
+  transition(conn, HEAD);
   set(conn, CONN_FLAGS, (get(conn, CONN_FLAGS) & ~C_CLOSE_AFTER) | C_SERVED);
   resetRequest(conn);
 }
@@ -237,74 +253,115 @@ function step(conn: i32): void {
   }
 }
 
+/** Runs the current state's step, and the next state's while a step moves on to one with work to do. */
 function advance(conn: i32, win: usize): void {
   while (true) {
-    const state = get(conn, STATE);
-    if (state == HEAD) {
-      const r = scanHead(conn, win);
-      if (r == NEED_MORE) {
-        if (get(conn, CONN_FLAGS) & C_PEER_EOF) close(conn);
+    switch (get(conn, STATE)) {
+      case HEAD: {
+        if (readHead(conn, win)) continue;
         return;
       }
-      if (r < 0) { fail(conn, -r); return; }
-      const e = parseHead(conn, win, r);
-      if (e != E.OK) { fail(conn, e); return; }
-      set(conn, EMIT_RUN, runNumber);
-      Q.emit(Q.ACT_CALL_APP, conn, 0, 0);
-      set(conn, STATE, (<u32>get(conn, FLAGS) & L.F_HAS_BODY) != 0 ? BODY : WAIT);
-      set(conn, SPAN, get(conn, POS));
-      set(conn, WR, get(conn, POS));
-      continue;
-    }
-    if (state == BODY || state == DRAIN) {
-      const draining = state == DRAIN;
-      const span = get(conn, POS);
-      set(conn, SPAN, span);
-      set(conn, WR, span);
-      const r = consumeBody(conn, win, draining);
-      const wr = get(conn, WR);
-      if (!draining && wr > span) {
-        set(conn, EMIT_RUN, runNumber);
-        Q.emit(Q.ACT_BODY, conn, <i32>(win + span), wr - span);
-      }
-      if (r < 0) {
-        if (!draining) Q.emit(Q.ACT_BODY_END, conn, 2, -r);
-        fail(conn, -r);
+      case BODY: {
+        readBody(conn, win);
         return;
       }
-      if (r == BODY_DONE) {
-        if (draining) { nextRequest(conn); continue; }
-        Q.emit(Q.ACT_BODY_END, conn, 0, 0);
-        set(conn, STATE, WAIT);
+      case DRAIN: {
+        if (discardBody(conn, win)) continue;
         return;
       }
-      if (get(conn, CONN_FLAGS) & C_PEER_EOF) {
-        if (draining) { close(conn); return; }
-        Q.emit(Q.ACT_BODY_END, conn, 1, 0);
-        set(conn, CONN_FLAGS, get(conn, CONN_FLAGS) | C_CLOSE_AFTER);
-        set(conn, STATE, WAIT);
+      case CLOSING: {
+        discardInput(conn);
+        return;
       }
-      return;
+      case RAW: {
+        reportReadable(conn);
+        return;
+      }
+      default: return; // WAIT: the application has the connection
     }
-    if (state == CLOSING) {
-      // Input after the last response is read and dropped until the socket closes.
-      set(conn, POS, get(conn, FILL));
-      return;
-    }
-    if (state == RAW) {
-      const eof = (<u32>get(conn, CONN_FLAGS) & C_PEER_EOF) != 0;
-      const available = get(conn, FILL) - get(conn, POS);
-      if (available > 0 || eof) Q.emit(Q.ACT_READABLE, conn, available, eof ? 1 : 0);
-      return;
-    }
-    return; // WAIT: the application has the connection
   }
+}
+
+/** HEAD: scans the new bytes for the end of the head, then parses it. True once the application is called. */
+// @ts-ignore: decorator
+@inline function readHead(conn: i32, win: usize): bool {
+  const r = scanHead(conn, win);
+  if (r == NEED_MORE) {
+    if (get(conn, CONN_FLAGS) & C_PEER_EOF) close(conn);
+    return false;
+  }
+  if (r < 0) { fail(conn, -r); return false; }
+  const e = parseHead(conn, win, r);
+  if (e != E.OK) { fail(conn, e); return false; }
+  set(conn, EMIT_RUN, runNumber);
+  Q.emit(Q.ACT_CALL_APP, conn, 0, 0);
+  transition(conn, (<u32>get(conn, FLAGS) & L.F_HAS_BODY) != 0 ? BODY : WAIT);
+  set(conn, SPAN, get(conn, POS));
+  set(conn, WR, get(conn, POS));
+  return true;
+}
+
+/** BODY: decodes the body bytes that arrived and hands them to the host as one span. */
+// @ts-ignore: decorator
+@inline function readBody(conn: i32, win: usize): void {
+  const span = get(conn, POS);
+  set(conn, SPAN, span);
+  set(conn, WR, span);
+  const r = consumeBody(conn, win, false);
+  const wr = get(conn, WR);
+  if (wr > span) {
+    set(conn, EMIT_RUN, runNumber);
+    Q.emit(Q.ACT_BODY, conn, <i32>(win + span), wr - span);
+  }
+  if (r < 0) {
+    Q.emit(Q.ACT_BODY_END, conn, 2, -r);
+    fail(conn, -r);
+  } else if (r == BODY_DONE) {
+    Q.emit(Q.ACT_BODY_END, conn, 0, 0);
+    transition(conn, WAIT);
+  } else if (get(conn, CONN_FLAGS) & C_PEER_EOF) {
+    Q.emit(Q.ACT_BODY_END, conn, 1, 0);
+    set(conn, CONN_FLAGS, get(conn, CONN_FLAGS) | C_CLOSE_AFTER);
+    transition(conn, WAIT);
+  }
+}
+
+/** DRAIN: reads the rest of a body nobody wants. True once it is over and the next head may follow. */
+// @ts-ignore: decorator
+@inline function discardBody(conn: i32, win: usize): bool {
+  const span = get(conn, POS);
+  set(conn, SPAN, span);
+  set(conn, WR, span);
+  const r = consumeBody(conn, win, true);
+  if (r < 0) {
+    fail(conn, -r);
+  } else if (r == BODY_DONE) {
+    nextRequest(conn);
+    return true;
+  } else if (get(conn, CONN_FLAGS) & C_PEER_EOF) {
+    close(conn);
+  }
+  return false;
+}
+
+/** CLOSING: input after the last response is read and dropped until the socket closes. */
+// @ts-ignore: decorator
+@inline function discardInput(conn: i32): void {
+  set(conn, POS, get(conn, FILL));
+}
+
+/** RAW: tells the host what it may take from the window. */
+// @ts-ignore: decorator
+@inline function reportReadable(conn: i32): void {
+  const eof = (<u32>get(conn, CONN_FLAGS) & C_PEER_EOF) != 0;
+  const available = get(conn, FILL) - get(conn, POS);
+  if (available > 0 || eof) Q.emit(Q.ACT_READABLE, conn, available, eof ? 1 : 0);
 }
 
 /** Makes a freshly opened connection a plain byte stream. */
 export function makeRaw(conn: i32): void {
-  if (!valid(conn)) return;
-  set(conn, STATE, RAW);
+  if (!valid(conn) || !mayFollow(get(conn, STATE), RAW)) return;
+  transition(conn, RAW);
   T.disarm(conn);
 }
 

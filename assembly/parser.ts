@@ -3,7 +3,9 @@
 // single pass of named steps that write the request record. Strict by default: anything on which
 // two parsers could disagree is an error with its own code.
 
-import { is, lower, equals, equalsLower, hexValue, HEX, DIGIT, SCHEME, HOSTCHAR, CR, LF, SP, HTAB } from "./chars";
+import { is, lower, equals, equalsLower, hexValue, HEX, DIGIT, SCHEME, HOSTCHAR, CR, LF, SP, COLON, DOT, SLASH,
+  ASTERISK, QUESTION, PERCENT, LBRACKET, RBRACKET, LOWER_V, DIGIT_0, DIGIT_1, UPPER_A, LOWER_A, HTTP_NAME, isWSP, skipOWS,
+  trimOWS, nextElement, elementStart, elementLength } from "./chars";
 import * as E from "./errors";
 import * as L from "./layout";
 import { get, set, set64, FILL, SCAN, LINE_START, LINES, HEAD_START, FLAGS, BODY_MODE, REMAIN, BODY_LENGTH, BODY_CHUNKED, POS } from "./conn";
@@ -76,29 +78,27 @@ export let fieldValueLen: i32 = 0;
  */
 export function parseFieldLine(p: usize, end: usize): i32 {
   let c = <u32>load<u8>(p);
-  if (c == SP || c == HTAB) return E.E_OBS_FOLD;
+  if (isWSP(c)) return E.E_OBS_FOLD;
   const name = p;
   p = findNonToken(p, end);
   if (p == end) return E.E_FIELD_NO_COLON;
   c = load<u8>(p);
-  if (c != 0x3a) {
-    if (c == SP || c == HTAB) {
+  if (c != COLON) {
+    if (isWSP(c)) {
       // "Name :" is an error of its own; "Na me:" is a bad name.
-      let q = p;
-      while (q < end && (load<u8>(q) == SP || load<u8>(q) == HTAB)) q++;
-      if (q < end && load<u8>(q) == 0x3a && p > name) return E.E_FIELD_SPACE_BEFORE_COLON;
+      const q = skipOWS(p, end);
+      if (q < end && load<u8>(q) == COLON && p > name) return E.E_FIELD_SPACE_BEFORE_COLON;
     }
     return E.E_FIELD_NAME;
   }
   if (p == name) return E.E_FIELD_NAME;
   fieldName = name;
   fieldNameLen = <i32>(p - name);
-  p++;
-  while (p < end && (load<u8>(p) == SP || load<u8>(p) == HTAB)) p++;
-  const value = p;
+  const value = skipOWS(p + 1, end);
+  p = value;
   p = findNonValue(p, end);
   if (p < end) return load<u8>(p) == CR ? E.E_BARE_CR : E.E_FIELD_VALUE;
-  while (p > value && (load<u8>(p - 1) == SP || load<u8>(p - 1) == HTAB)) p--;
+  p = trimOWS(value, p);
   fieldValue = value;
   fieldValueLen = <i32>(p - value);
   return E.OK;
@@ -110,7 +110,7 @@ export function parseFieldLine(p: usize, end: usize): i32 {
   return findByte(p, end, <u8>LF);
 }
 
-const ROOT_PATH = memory.data<u8>([0x2f]);
+const ROOT_PATH = memory.data<u8>([<u8>SLASH]);
 
 // Framing facts gathered while reading the fields.
 let hostCount = 0;
@@ -152,14 +152,13 @@ export function parseHead(conn: i32, win: usize, headEnd: i32): i32 {
   const targetLen = <i32>(p - target);
   p++;
 
-  // HTTP-version CRLF
-  if (load<u8>(p) != 0x48 || load<u8>(p + 1) != 0x54 || load<u8>(p + 2) != 0x54 || load<u8>(p + 3) != 0x50 ||
-      load<u8>(p + 4) != 0x2f || !is(load<u8>(p + 5), DIGIT) || load<u8>(p + 6) != 0x2e ||
+  // HTTP-version CRLF: HTTP-name "/" DIGIT "." DIGIT
+  if (load<u32>(p) != HTTP_NAME || load<u8>(p + 4) != SLASH || !is(load<u8>(p + 5), DIGIT) || load<u8>(p + 6) != DOT ||
       !is(load<u8>(p + 7), DIGIT) || load<u8>(p + 8) != CR || load<u8>(p + 9) != LF) {
     return E.E_VERSION;
   }
-  if (load<u8>(p + 5) != 0x31) return E.E_VERSION_UNSUPPORTED;
-  if (load<u8>(p + 7) != 0x30) flags |= L.F_HTTP11;
+  if (load<u8>(p + 5) != DIGIT_1) return E.E_VERSION_UNSUPPORTED;
+  if (load<u8>(p + 7) != DIGIT_0) flags |= L.F_HTTP11;
   p += 10;
 
   pathPercent = false;
@@ -232,7 +231,7 @@ function framingField(rec: usize, id: i32, v: usize, len: i32): i32 {
       for (let i = 0; i < len; i++) {
         const c = <u32>load<u8>(v + i);
         if (!is(c, DIGIT)) return E.E_CONTENT_LENGTH;
-        n = n * 10 + (c - 0x30);
+        n = n * 10 + (c - DIGIT_0);
       }
       if (n > L.maxBodySize) return E.E_BODY_TOO_LARGE;
       contentLength = n;
@@ -256,17 +255,14 @@ function framingField(rec: usize, id: i32, v: usize, len: i32): i32 {
   return E.OK;
 }
 
-/** Walks a comma-separated list of tokens (Transfer-Encoding codings or Connection options). */
+/** Reads a list of tokens (Transfer-Encoding codings or Connection options). */
 function eachToken(v: usize, len: i32, coding: bool): i32 {
   const end = v + len;
   let p = v;
-  while (true) {
-    while (p < end && (load<u8>(p) == SP || load<u8>(p) == HTAB)) p++;
-    const t = p;
-    while (p < end && load<u8>(p) != 0x2c) p++;
-    let te = p;
-    while (te > t && (load<u8>(te - 1) == SP || load<u8>(te - 1) == HTAB)) te--;
-    const tlen = <i32>(te - t);
+  do {
+    p = nextElement(p, end);
+    const t = elementStart;
+    const tlen = elementLength;
     if (coding) {
       if (tlen == 0) return E.E_TE_NOT_CHUNKED;
       if (equalsLower(t, tlen, "chunked")) {
@@ -281,9 +277,7 @@ function eachToken(v: usize, len: i32, coding: bool): i32 {
     } else if (equalsLower(t, tlen, "keep-alive")) {
       connKeepAlive = true;
     }
-    if (p >= end) break;
-    p++;
-  }
+  } while (p <= end);
   return E.OK;
 }
 
@@ -292,23 +286,23 @@ function validHost(v: usize, len: i32): bool {
   if (len == 0) return true;
   let p = v;
   const end = v + len;
-  if (load<u8>(p) == 0x5b) { // IP-literal
-    while (p < end && load<u8>(p) != 0x5d) {
+  if (load<u8>(p) == LBRACKET) { // IP-literal
+    while (p < end && load<u8>(p) != RBRACKET) {
       const c = <u32>load<u8>(p);
-      if (!is(c, HEX) && c != 0x3a && c != 0x2e && c != 0x5b && lower(c) != 0x76) return false;
+      if (!is(c, HEX) && c != COLON && c != DOT && c != LBRACKET && lower(c) != LOWER_V) return false;
       p++;
     }
     if (p == end) return false;
     p++;
   } else {
-    while (p < end && load<u8>(p) != 0x3a) {
+    while (p < end && load<u8>(p) != COLON) {
       const c = <u32>load<u8>(p);
-      if (!is(c, HOSTCHAR) || c == 0x5b || c == 0x5d) return false;
+      if (!is(c, HOSTCHAR) || c == LBRACKET || c == RBRACKET) return false;
       p++;
     }
   }
   if (p == end) return true;
-  if (load<u8>(p) != 0x3a) return false;
+  if (load<u8>(p) != COLON) return false;
   p++;
   while (p < end) {
     if (!is(load<u8>(p), DIGIT)) return false;
@@ -321,7 +315,7 @@ function validHost(v: usize, len: i32): bool {
 function hasPort(v: usize, len: i32): bool {
   let p = v + len;
   while (p > v && is(load<u8>(p - 1), DIGIT)) p--;
-  return p < v + len && p > v + 1 && load<u8>(p - 1) == 0x3a;
+  return p < v + len && p > v + 1 && load<u8>(p - 1) == COLON;
 }
 
 /** Splits the request-target into path and query by its form (RFC 9112 §3.2). */
@@ -338,38 +332,38 @@ function splitTarget(rec: usize, method: usize, methodLen: i32, t: usize, len: i
   const first = <u32>load<u8>(t);
   if (isConnect) {
     // authority-form only
-    if (first == 0x2f || first == 0x2a || !validHost(t, len) || !hasPort(t, len)) return E.E_TARGET_FORM;
+    if (first == SLASH || first == ASTERISK || !validHost(t, len) || !hasPort(t, len)) return E.E_TARGET_FORM;
     setSpan(rec, L.REC_PATH, t, 0);
     setSpan(rec, L.REC_QUERY, end, 0);
     return E.OK;
   }
-  if (first == 0x2a && len == 1) {
+  if (first == ASTERISK && len == 1) {
     if (!equals(method, methodLen, "OPTIONS")) return E.E_TARGET_FORM;
     // PATH_INFO must be empty or start with "/" (PEP 3333); RAW_URI keeps the "*".
     setSpan(rec, L.REC_PATH, t, 0);
     setSpan(rec, L.REC_QUERY, end, 0);
     return E.OK;
   }
-  if (first != 0x2f) {
+  if (first != SLASH) {
     // absolute-form: scheme "://" authority path-abempty [ "?" query ]
     let p = t;
-    if (!(first - 0x41 < 26 || first - 0x61 < 26)) return E.E_TARGET;
+    if (!(first - UPPER_A < 26 || first - LOWER_A < 26)) return E.E_TARGET;
     while (p < end && is(load<u8>(p), SCHEME)) p++;
-    if (p + 3 > end || load<u8>(p) != 0x3a || load<u8>(p + 1) != 0x2f || load<u8>(p + 2) != 0x2f) return E.E_TARGET;
+    if (p + 3 > end || load<u8>(p) != COLON || load<u8>(p + 1) != SLASH || load<u8>(p + 2) != SLASH) return E.E_TARGET;
     p += 3;
     const authority = p;
-    while (p < end && load<u8>(p) != 0x2f && load<u8>(p) != 0x3f) p++;
+    while (p < end && load<u8>(p) != SLASH && load<u8>(p) != QUESTION) p++;
     // authority = host [ ":" port ], with a non-empty host (RFC 9110 §4.2.1); no userinfo.
-    if (p == authority || load<u8>(authority) == 0x3a || !validHost(authority, <i32>(p - authority))) return E.E_TARGET;
+    if (p == authority || load<u8>(authority) == COLON || !validHost(authority, <i32>(p - authority))) return E.E_TARGET;
     path = p;
   }
-  const q = findByte(path, end, 0x3f);
+  const q = findByte(path, end, <u8>QUESTION);
   if (q == path) setSpan(rec, L.REC_PATH, ROOT_PATH, 1);
   else setSpan(rec, L.REC_PATH, path, <i32>(q - path));
   if (q < end) setSpan(rec, L.REC_QUERY, q + 1, <i32>(end - q - 1));
   else setSpan(rec, L.REC_QUERY, end, 0);
   // Percent-encoding must be well formed; decoding waits until the host asks (decodePath).
-  for (let p = findByte(path, q, 0x25); p < q; p = findByte(p + 3, q, 0x25)) {
+  for (let p = findByte(path, q, <u8>PERCENT); p < q; p = findByte(p + 3, q, <u8>PERCENT)) {
     if (p + 2 >= q || !is(load<u8>(p + 1), HEX) || !is(load<u8>(p + 2), HEX)) return E.E_PERCENT;
     pathPercent = true;
   }
@@ -389,7 +383,7 @@ export function percentDecode(src: usize, len: i32, dst: usize): i32 {
   let p = src;
   while (p < end) {
     const c = <u32>load<u8>(p);
-    if (c == 0x25) {
+    if (c == PERCENT) {
       store<u8>(o++, <u8>((hexValue(load<u8>(p + 1)) << 4) | hexValue(load<u8>(p + 2))));
       p += 3;
     } else {

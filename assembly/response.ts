@@ -3,7 +3,7 @@
 // rules), decides framing and persistence from the request and the status, and writes the head
 // into scratchOut: status line, the application's fields, Date, Server, framing, Connection.
 
-import { is, DIGIT, putString, equals, equalsLower } from "./chars";
+import { is, DIGIT, putString, equals, equalsLower, CR, LF, SP, COLON, DIGIT_0, nextElement, elementStart, elementLength } from "./chars";
 import { findNonToken, findNonValue } from "./scan";
 import * as E from "./errors";
 import * as L from "./layout";
@@ -34,8 +34,12 @@ function putBytes(src: usize, n: i32): void {
   out += n;
 }
 
+// Two bytes stored as one little-endian u16.
+const CRLF: u16 = <u16>(CR | LF << 8);
+const COLON_SP: u16 = <u16>(COLON | SP << 8);
+
 function putCRLF(): void {
-  store<u16>(out, 0x0a0d);
+  store<u16>(out, CRLF);
   out += 2;
 }
 
@@ -43,7 +47,7 @@ function putDecimal(n: u64): void {
   let digits = 1;
   for (let m = n; m >= 10; m /= 10) digits++;
   for (let i = digits - 1; i >= 0; i--) {
-    store<u8>(out + i, <u8>(0x30 + n % 10));
+    store<u8>(out + i, <u8>(DIGIT_0 + n % 10));
     n /= 10;
   }
   out += digits;
@@ -70,8 +74,8 @@ export function serializeHead(conn: i32, count: i32, bodyLength: f64, now: u32):
   const status = text + load<u32>(index);
   const statusLen = <i32>load<u32>(index + 4);
   if (statusLen < 4 || !is(load<u8>(status), DIGIT) || !is(load<u8>(status + 1), DIGIT) ||
-      !is(load<u8>(status + 2), DIGIT) || load<u8>(status + 3) != 0x20) return -E.R_STATUS;
-  const code = (<i32>load<u8>(status) - 0x30) * 100 + (<i32>load<u8>(status + 1) - 0x30) * 10 + (<i32>load<u8>(status + 2) - 0x30);
+      !is(load<u8>(status + 2), DIGIT) || load<u8>(status + 3) != SP) return -E.R_STATUS;
+  const code = (<i32>load<u8>(status) - DIGIT_0) * 100 + (<i32>load<u8>(status + 1) - DIGIT_0) * 10 + (<i32>load<u8>(status + 2) - DIGIT_0);
   if (code < 100) return -E.R_STATUS;
   if (findNonValue(status + 4, status + statusLen) < status + statusLen) return -E.R_STATUS;
   if (!room(statusLen + 11)) return -E.R_HEAD_TOO_LARGE;
@@ -105,7 +109,7 @@ export function serializeHead(conn: i32, count: i32, bodyLength: f64, now: u32):
       for (let i = 0; i < valueLen; i++) {
         const c = <u32>load<u8>(value + i);
         if (!is(c, DIGIT)) return -E.R_CONTENT_LENGTH;
-        n = n * 10 + <f64>(c - 0x30);
+        n = n * 10 + <f64>(c - DIGIT_0);
       }
       declared = n;
     } else if (id == N_DATE) {
@@ -115,7 +119,7 @@ export function serializeHead(conn: i32, count: i32, bodyLength: f64, now: u32):
     }
     if (!room(nameLen + valueLen + 4)) return -E.R_HEAD_TOO_LARGE;
     putBytes(name, nameLen);
-    store<u16>(out, 0x203a);
+    store<u16>(out, COLON_SP);
     out += 2;
     putBytes(value, valueLen);
     putCRLF();
@@ -162,17 +166,14 @@ export function serializeHead(conn: i32, count: i32, bodyLength: f64, now: u32):
   return <i32>(out - L.scratchOut);
 }
 
+/** Whether the list `v` has the element `token` (not empty), compared case-insensitively. */
 function hasToken(v: usize, len: i32, token: string): bool {
-  let p = v;
   const end = v + len;
-  while (p < end) {
-    while (p < end && (load<u8>(p) == 0x20 || load<u8>(p) == 0x09 || load<u8>(p) == 0x2c)) p++;
-    const t = p;
-    while (p < end && load<u8>(p) != 0x2c) p++;
-    let te = p;
-    while (te > t && (load<u8>(te - 1) == 0x20 || load<u8>(te - 1) == 0x09)) te--;
-    if (equalsLower(t, <i32>(te - t), token)) return true;
-  }
+  let p = v;
+  do {
+    p = nextElement(p, end);
+    if (equalsLower(elementStart, elementLength, token)) return true;
+  } while (p <= end);
   return false;
 }
 
@@ -186,7 +187,7 @@ export function serializeError(conn: i32, code: i32, now: u32): i32 {
   out = L.scratchOut;
   out = putString(out, "HTTP/1.1 ");
   putDecimal(<u64>status);
-  store<u8>(out++, 0x20);
+  store<u8>(out++, <u8>SP);
   out = putString(out, phrase);
   putCRLF();
   out = putString(out, "Date: ");
@@ -197,7 +198,7 @@ export function serializeError(conn: i32, code: i32, now: u32): i32 {
   out = putString(out, "\r\nConnection: close\r\n\r\n");
   if (!head) {
     out = putString(out, reason);
-    store<u8>(out++, 0x0a);
+    store<u8>(out++, <u8>LF);
   }
   if (conn >= 0) set(conn, RESP_FLAGS, RF_CLOSE);
   return <i32>(out - L.scratchOut);

@@ -1,6 +1,8 @@
 // Byte scanning sixteen bytes at a time (WebAssembly SIMD). Each function may load up to 15 bytes
 // past `end`: every window is followed by slack (layout.ts), and bytes past `end` are ignored.
 
+import { HTAB, LF, SP, DEL, VCHAR_FIRST, VCHAR_LAST } from "./chars";
+
 /** The first byte equal to `c` in [p, end), or end. */
 // @ts-ignore: decorator
 @inline export function findByte(p: usize, end: usize, c: u8): usize {
@@ -16,7 +18,7 @@
 /** Positions of LF in the 16 bytes at `p`, one bit each (bit 0 is `p`). */
 // @ts-ignore: decorator
 @inline export function lineFeeds(p: usize): i32 {
-  return i8x16.bitmask(i8x16.eq(v128.load(p), i8x16.splat(0x0a)));
+  return i8x16.bitmask(i8x16.eq(v128.load(p), i8x16.splat(<i8>LF)));
 }
 
 /**
@@ -26,8 +28,8 @@
 export function findNonValue(p: usize, end: usize): usize {
   while (p < end) {
     const v = v128.load(p);
-    const control = v128.andnot(i8x16.lt_u(v, i8x16.splat(0x20)), i8x16.eq(v, i8x16.splat(0x09)));
-    const m = i8x16.bitmask(v128.or(control, i8x16.eq(v, i8x16.splat(0x7f))));
+    const control = v128.andnot(i8x16.lt_u(v, i8x16.splat(<i8>SP)), i8x16.eq(v, i8x16.splat(<i8>HTAB)));
+    const m = i8x16.bitmask(v128.or(control, i8x16.eq(v, i8x16.splat(<i8>DEL))));
     if (m != 0) return min(p + <usize>ctz(m), end);
     p += 16;
   }
@@ -37,8 +39,8 @@ export function findNonValue(p: usize, end: usize): usize {
 /** The first byte in [p, end) outside VCHAR (0x21-0x7E), which a request-target consists of, or end. */
 export function findNonVisible(p: usize, end: usize): usize {
   while (p < end) {
-    const shifted = i8x16.sub(v128.load(p), i8x16.splat(0x21));
-    const m = i8x16.bitmask(i8x16.gt_u(shifted, i8x16.splat(0x7e - 0x21)));
+    const shifted = i8x16.sub(v128.load(p), i8x16.splat(<i8>VCHAR_FIRST));
+    const m = i8x16.bitmask(i8x16.gt_u(shifted, i8x16.splat(<i8>(VCHAR_LAST - VCHAR_FIRST))));
     if (m != 0) return min(p + <usize>ctz(m), end);
     p += 16;
   }
