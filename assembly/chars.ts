@@ -117,7 +117,8 @@ export let elementLength: i32 = 0;
  *   let p = v;
  *   do { p = nextElement(p, end); ...elementStart, elementLength... } while (p <= end);
  */
-export function nextElement(p: usize, end: usize): usize {
+// @ts-ignore: decorator
+@inline export function nextElement(p: usize, end: usize): usize {
   const start = skipOWS(p, end);
   p = start;
   while (p < end && load<u8>(p) != COMMA) p++;

@@ -38,21 +38,21 @@ export const RAW = 6;      // a plain byte stream (wasgi/socket): no HTTP, the h
 //   any      CLOSED                                       FREE
 //
 // Events a state has no row for leave it as it is (DONE while reading a head, say). NEXT holds,
-// for each state, one bit per state that may follow it: eight bits per state in one u64.
-const NEXT_FREE: u64 = 1 << HEAD;
-const NEXT_HEAD: u64 = 1 << BODY | 1 << WAIT | 1 << CLOSING | 1 << RAW | 1 << FREE;
-const NEXT_BODY: u64 = 1 << WAIT | 1 << DRAIN | 1 << CLOSING | 1 << FREE;
-const NEXT_WAIT: u64 = 1 << HEAD | 1 << CLOSING | 1 << FREE;
-const NEXT_DRAIN: u64 = 1 << HEAD | 1 << CLOSING | 1 << FREE;
-const NEXT_CLOSING: u64 = 1 << CLOSING | 1 << FREE;
-const NEXT_RAW: u64 = 1 << FREE;
-const NEXT: u64 = NEXT_FREE << (FREE * 8) | NEXT_HEAD << (HEAD * 8) | NEXT_BODY << (BODY * 8) |
-  NEXT_WAIT << (WAIT * 8) | NEXT_DRAIN << (DRAIN * 8) | NEXT_CLOSING << (CLOSING * 8) | NEXT_RAW << (RAW * 8);
+// for each state, one bit per state that may follow it.
+const NEXT_FREE = 1 << HEAD;
+const NEXT_HEAD = 1 << BODY | 1 << WAIT | 1 << CLOSING | 1 << RAW | 1 << FREE;
+const NEXT_BODY = 1 << WAIT | 1 << DRAIN | 1 << CLOSING | 1 << FREE;
+const NEXT_WAIT = 1 << HEAD | 1 << CLOSING | 1 << FREE;
+const NEXT_DRAIN = 1 << HEAD | 1 << CLOSING | 1 << FREE;
+const NEXT_CLOSING = 1 << CLOSING | 1 << FREE;
+const NEXT_RAW = 1 << FREE;
+/** Indexed by state: FREE, HEAD, BODY, WAIT, DRAIN, CLOSING, RAW. */
+const NEXT = memory.data<u8>([<u8>NEXT_FREE, <u8>NEXT_HEAD, <u8>NEXT_BODY, <u8>NEXT_WAIT, <u8>NEXT_DRAIN, <u8>NEXT_CLOSING, <u8>NEXT_RAW]);
 
 /** Whether the table lets state `to` follow state `from`. */
 // @ts-ignore: decorator
 @inline export function mayFollow(from: i32, to: i32): bool {
-  return ((NEXT >> <u64>(from * 8 + to)) & 1) != 0;
+  return (<u32>load<u8>(NEXT + <usize>from) & (1 << to)) != 0;
 }
 
 /**

@@ -184,7 +184,8 @@ function fail(conn: i32, code: i32): void {
 }
 
 /** To HEAD: the connection is kept for the next request. */
-function nextRequest(conn: i32): void {
+// @ts-ignore: decorator
+@inline function nextRequest(conn: i32): void {
   transition(conn, HEAD);
   set(conn, CONN_FLAGS, (get(conn, CONN_FLAGS) & ~C_CLOSE_AFTER) | C_SERVED);
   resetRequest(conn);
