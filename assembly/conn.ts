@@ -65,29 +65,35 @@ const NEXT = memory.data<u8>([<u8>NEXT_FREE, <u8>NEXT_HEAD, <u8>NEXT_BODY, <u8>N
   set(conn, STATE, to);
 }
 
-// Field offsets (bytes) in the connection record.
+// Field offsets (bytes) in the connection record: each field starts where the one before ends.
 export const STATE = 0;
-export const FILL = 4;         // bytes in the window
-export const POS = 8;          // first unconsumed byte
-export const SCAN = 12;        // where the head scan resumes
-export const LINE_START = 16;  // start of the line being scanned
-export const LINES = 20;       // complete lines of the head so far
-export const HEAD_START = 24;  // first byte of the request line
-export const FLAGS = 28;       // request flags (layout F_*)
-export const BODY_MODE = 32;
-export const CHUNK_STATE = 36;
-export const WR = 40;          // decoded-body write cursor
-export const SPAN = 44;        // start of the decoded body not yet handed to the host
-export const CONN_FLAGS = 48;  // C_* below
-export const EMIT_RUN = 52;    // run in which spans into the window were last handed out
-export const TOUCH_RUN = 56;   // run in which the connection was last put on the touched list
-export const TRAILERS = 60;    // trailer fields so far
-export const REMAIN = 64;      // u64: body or chunk bytes left
-export const BODY_TOTAL = 72;  // u64: decoded body bytes so far
-export const RESP_FLAGS = 80;  // response decisions (R_*)
-export const DEADLINE_KIND = 84; // timers.ts K_*
-export const DEADLINE = 88;    // f64: when it expires (host clock, ms)
-export const WINDOW = 96;      // the slot holding its record and window, or -1 (windows.ts)
+export const FILL = STATE + 4;           // bytes in the window
+export const POS = FILL + 4;             // first unconsumed byte
+export const SCAN = POS + 4;             // where the head scan resumes
+export const LINE_START = SCAN + 4;      // start of the line being scanned
+export const LINES = LINE_START + 4;     // complete lines of the head so far
+export const HEAD_START = LINES + 4;     // first byte of the request line
+export const FLAGS = HEAD_START + 4;     // request flags (layout F_*)
+export const BODY_MODE = FLAGS + 4;
+export const CHUNK_STATE = BODY_MODE + 4;
+export const WR = CHUNK_STATE + 4;       // decoded-body write cursor
+export const SPAN = WR + 4;              // start of the decoded body not yet handed to the host
+export const CONN_FLAGS = SPAN + 4;      // C_* below
+export const EMIT_RUN = CONN_FLAGS + 4;  // run in which spans into the window were last handed out
+export const TOUCH_RUN = EMIT_RUN + 4;   // run in which the connection was last put on the touched list
+export const TRAILERS = TOUCH_RUN + 4;   // trailer fields so far
+export const REMAIN = TRAILERS + 4;      // u64: body or chunk bytes left
+export const BODY_TOTAL = REMAIN + 8;    // u64: decoded body bytes so far
+export const RESP_FLAGS = BODY_TOTAL + 8; // response decisions (R_*)
+export const DEADLINE_KIND = RESP_FLAGS + 4; // timers.ts K_*
+export const DEADLINE = DEADLINE_KIND + 4; // f64: when it expires (host clock, ms)
+export const WINDOW = DEADLINE + 8;      // the slot holding its record and window, or -1 (windows.ts)
+const CONN_END = WINDOW + 4;
+// The u64 and f64 fields must be 8-aligned, and the record must fit the table's stride.
+// @ts-ignore: compile-time check
+if (REMAIN % 8 != 0 || BODY_TOTAL % 8 != 0 || DEADLINE % 8 != 0) ERROR("conn.ts: a 64-bit field is not 8-aligned");
+// @ts-ignore: compile-time check
+if (<usize>CONN_END > CONN_SIZE) ERROR("conn.ts: the connection record outgrew layout.ts CONN_SIZE");
 
 export const BODY_NONE = 0;
 export const BODY_LENGTH = 1;

@@ -30,6 +30,8 @@ export const COMPACT_AT: i32 = 16384;
 export let windowSize: i32 = 0;
 
 export const EVENT_WORDS = 3;
+/** An event's stride in bytes: type, connection, argument. */
+export const EVENT_BYTES: usize = <usize>EVENT_WORDS << 2;
 export const ACTION_WORDS = 4;
 /** Each connection's event handling emits at most a few actions; the queue holds them all at once. */
 const ACTIONS_PER_EVENT = 6;

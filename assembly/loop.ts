@@ -77,7 +77,7 @@ export function run(count: i32, now: f64): i32 {
   let tick = false;
   let drain = false;
   for (let i = 0; i < count; i++) {
-    const e = events + <usize>i * 12;
+    const e = events + <usize>i * L.EVENT_BYTES;
     const type = load<i32>(e);
     const conn = load<i32>(e, 4);
     if (type == Q.EV_TICK) { tick = true; continue; }
@@ -94,7 +94,7 @@ export function run(count: i32, now: f64): i32 {
     }
   }
   for (let i = 0; i < count; i++) {
-    const e = events + <usize>i * 12;
+    const e = events + <usize>i * L.EVENT_BYTES;
     const type = load<i32>(e);
     const conn = load<i32>(e, 4);
     if (!valid(conn)) continue;
@@ -230,7 +230,7 @@ function compact(conn: i32, win: usize): void {
 }
 
 function carry(conn: i32): void {
-  const e = L.eventsBase + <usize>(carriedCount++) * 12;
+  const e = L.eventsBase + <usize>(carriedCount++) * L.EVENT_BYTES;
   store<i32>(e, Q.EV_READ);
   store<i32>(e, conn, 4);
   store<i32>(e, get(conn, FILL), 8);
