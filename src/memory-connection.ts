@@ -4,41 +4,63 @@
 // REARM and RELEASE move the read position as they move a socket's (src/binding/stream.ts).
 
 import type { Core } from './core.js';
-import { dispatch, type Actions } from './actions.js';
+import { dispatch, type Actions, type BodyEnd } from './actions.js';
 import { EV_CLOSED, EV_DONE, EV_EOF, EV_READ } from './contract.generated.js';
 
 /** What the connection's owner does with the request actions (CALL_APP, BODY, ...). */
 export type RequestActions = Omit<Actions<MemoryConnection>, 'connection' | 'rearm' | 'release' | 'readable'>;
 
-export class MemoryConnection {
+export class MemoryConnection implements Actions<MemoryConnection> {
   readonly id: number;
   /** The core answered ERROR or CLOSE: nothing more is fed. */
   ended = false;
   private window: number;
   private readOffset = 0;
   private full = false;
-  private readonly actions: Actions<MemoryConnection>;
 
-  constructor(readonly core: Core, requests: RequestActions) {
+  // The actions are this class's own methods, shared by every instance, so that dispatch() meets
+  // one function per action however many connections a process drives.
+  constructor(readonly core: Core, private readonly requests: RequestActions) {
     this.id = core.openConnection();
     this.window = core.windowAddress(this.id);
-    const end = (): void => { this.ended = true; };
-    this.actions = {
-      ...requests,
-      connection: (id) => (id === this.id ? this : undefined),
-      error: (conn, code) => { end(); requests.error?.(conn, code); },
-      close: (conn) => { end(); requests.close?.(conn); },
-      rearm: (_, offset, resume) => {
-        this.readOffset = offset;
-        if (resume) this.full = false;
-      },
-      release: () => {
-        // Every byte was parsed and the window went back to the pool: take one again.
-        this.readOffset = 0;
-        this.full = false;
-        this.window = this.core.windowAddress(this.id);
-      },
-    };
+  }
+
+  connection(id: number): MemoryConnection | undefined {
+    return id === this.id ? this : undefined;
+  }
+
+  callApp(conn: MemoryConnection): void {
+    this.requests.callApp?.(conn);
+  }
+
+  body(conn: MemoryConnection, address: number, length: number): void {
+    this.requests.body?.(conn, address, length);
+  }
+
+  bodyEnd(conn: MemoryConnection, how: BodyEnd, code: number): void {
+    this.requests.bodyEnd?.(conn, how, code);
+  }
+
+  error(conn: MemoryConnection, code: number): void {
+    this.ended = true;
+    this.requests.error?.(conn, code);
+  }
+
+  close(conn: MemoryConnection): void {
+    this.ended = true;
+    this.requests.close?.(conn);
+  }
+
+  rearm(_: MemoryConnection, offset: number, resume: boolean): void {
+    this.readOffset = offset;
+    if (resume) this.full = false;
+  }
+
+  release(): void {
+    // Every byte was parsed and the window went back to the pool: take one again.
+    this.readOffset = 0;
+    this.full = false;
+    this.window = this.core.windowAddress(this.id);
   }
 
   /** Reads `bytes` in as many reads as the window's room takes, running the core after each. */
@@ -48,7 +70,8 @@ export class MemoryConnection {
     while (at < bytes.length && !this.ended) {
       if (this.full) throw new Error('wasgi: the core left a full window paused');
       const n = Math.min(bytes.length - at, core.windowSize - this.readOffset);
-      core.bytes.set(bytes.subarray(at, at + n), this.window + this.readOffset);
+      // A whole piece is copied as it is: no view made for it.
+      core.bytes.set(n === bytes.length ? bytes : bytes.subarray(at, at + n), this.window + this.readOffset);
       at += n;
       this.readOffset += n;
       if (this.readOffset === core.windowSize) this.full = true;
@@ -68,8 +91,8 @@ export class MemoryConnection {
     this.run();
   }
 
-  /** The connection is gone: its slot is free for the next. */
-  close(): void {
+  /** The connection is gone (as a socket's close): its slot is free for the next. */
+  disconnect(): void {
     this.core.push(EV_CLOSED, this.id, 0);
     this.run();
   }
@@ -77,6 +100,6 @@ export class MemoryConnection {
   /** Runs the core until no event is left (handlers may queue more), one clock reading per call. */
   run(now = performance.now()): void {
     const core = this.core;
-    while (core.eventCount > 0) dispatch(core, core.run(now), this.actions);
+    while (core.eventCount > 0) dispatch(core, core.run(now), this);
   }
 }

@@ -37,7 +37,12 @@ export class RequestRecord {
   /** The request target as sent. */
   get target(): string { return this.span(this.at + REC_TARGET); }
   /** The target's path, percent-decoded. */
-  get path(): string { return this.flags & F_PERCENT ? this.core.decodePath(this.conn) : this.span(this.at + REC_PATH); }
+  get path(): string {
+    if (this.flags & F_PERCENT) return this.core.decodePath(this.conn);
+    // The core's one span outside the head: the "/" of an absolute-form target without a path.
+    const address = this.words[this.at + REC_PATH];
+    return address < this.base ? this.core.latin1(address, this.words[this.at + REC_PATH + 1]) : this.span(this.at + REC_PATH);
+  }
   /** The target's query, without "?". */
   get query(): string { return this.span(this.at + REC_QUERY); }
   get protocol(): 'HTTP/1.1' | 'HTTP/1.0' { return this.flags & F_HTTP11 ? 'HTTP/1.1' : 'HTTP/1.0'; }
@@ -47,15 +52,9 @@ export class RequestRecord {
   fieldName(i: number): string { return this.span(this.at + REC_FIELDS + i * FIELD_WORDS + 1); }
   fieldValue(i: number): string { return this.span(this.at + REC_FIELDS + i * FIELD_WORDS + 3); }
 
-  /** The string of the span (address, length) at word `word`: a substring of the head, or read from the core for a span outside it. */
+  /** The string of the span (address, length) at word `word`: a substring of the head. */
   private span(word: number): string {
-    const address = this.words[word];
-    const length = this.words[word + 1];
-    if (length === 0) return '';
-    const head = this.head;
-    const start = address - this.base;
-    // The core's one span outside the head: the "/" of an absolute-form target without a path.
-    if (start < 0 || start + length > head.length) return this.core.latin1(address, length);
-    return head.substring(start, start + length);
+    const start = this.words[word] - this.base;
+    return (this.headText ?? this.head).substring(start, start + this.words[word + 1]);
   }
 }

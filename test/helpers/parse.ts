@@ -73,7 +73,7 @@ export function parseRequests(input: string, splitAt: number[] = [], limits?: Pa
     if (connection.ended) break;
   }
   // Close the connection so the slot is free for the next parse.
-  connection.close();
+  connection.disconnect();
   return result;
 }
 
