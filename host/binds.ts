@@ -1,37 +1,59 @@
-// The command's listening addresses (--bind): resolved once by the primary, before any worker
-// starts, so that every worker listens on the same ones; opened by each worker; each failure told
-// in one line.
+// The command's listening sockets (--bind): opened once by the primary, before any worker starts,
+// and kept until it exits; every worker inherits them as descriptors and accepts on them itself
+// (the kernel spreads the connections), so the primary touches no connection, and one that comes
+// while no worker listens waits in the socket's backlog for the next. Each failure is one line.
 
+import dns from 'node:dns/promises';
 import { fstatSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import { getSystemErrorMap } from 'node:util';
 import type { Application } from '../src/types.js';
 import { CliError, usageError } from './cli-error.js';
 import { describeBind, type Bind } from './config.js';
-import { makeServerAt, type Server, type ServerOptions } from './node.js';
+import { makeServer, type Server, type ServerOptions } from './node.js';
 
 /** Where a bind is, in an error: HOST:PORT for TCP (no scheme), else as describeBind() shows it. */
 function where(bind: Bind): string {
   return bind.kind === 'tcp' ? describeBind(bind).slice('http://'.length) : describeBind(bind);
 }
 
-/** Chooses the port of each port-0 bind, removes stale Unix sockets, checks inherited descriptors. */
-export async function resolveBinds(binds: Bind[]): Promise<Bind[]> {
-  const resolved: Bind[] = [];
-  for (const bind of binds) {
-    if (bind.kind === 'tcp' && bind.port === 0) {
-      const probe = net.createServer();
-      const port = await new Promise<number>((resolve, reject) => {
-        probe.once('error', reject);
-        probe.listen({ host: bind.host, port: 0, exclusive: true }, () => resolve((probe.address() as net.AddressInfo).port));
-      }).catch((error: Error) => {
-        throw new CliError(`cannot listen on ${where(bind)}: ${error.message}`);
-      });
-      await new Promise((resolve) => probe.close(resolve));
-      resolved.push({ ...bind, port });
-    } else if (bind.kind === 'unix') {
-      await removeStaleSocket(bind.path);
-      resolved.push(bind);
-    } else if (bind.kind === 'fd') {
+/** A libuv TCP or pipe handle bound to an address but not listening: the workers listen on it. */
+interface BoundHandle {
+  fd: number;
+  getsockname?(out: { port?: number }): number;
+  close(): void;
+}
+
+/**
+ * node:net's own way to bind a server socket without listening on it (node:cluster's primary does
+ * the same): a handle, or a negative errno.
+ */
+const createServerHandle = (net as unknown as {
+  _createServerHandle(address: string | null, port: number, addressType: number, fd: number | undefined, flags?: number): BoundHandle | number;
+})._createServerHandle;
+
+/** The command's sockets: each bind (a port 0 resolved to the port chosen) and its descriptor. */
+export class Listeners {
+  private constructor(readonly binds: Bind[], readonly fds: number[], private readonly handles: BoundHandle[]) {}
+
+  /**
+   * Binds every address (removing stale Unix sockets, checking inherited descriptors); on a
+   * failure the ones bound so far are closed again.
+   */
+  static async open(binds: Bind[]): Promise<Listeners> {
+    const opened = new Listeners([], [], []);
+    try {
+      for (const bind of binds) await opened.add(bind);
+    } catch (error) {
+      opened.close();
+      throw error;
+    }
+    return opened;
+  }
+
+  private async add(bind: Bind): Promise<void> {
+    if (bind.kind === 'fd') {
       let socket = false;
       try {
         socket = fstatSync(bind.fd).isSocket();
@@ -39,12 +61,47 @@ export async function resolveBinds(binds: Bind[]): Promise<Bind[]> {
         // not open
       }
       if (!socket) throw usageError(`--bind fd://${bind.fd}: file descriptor ${bind.fd} is not an open socket`);
-      resolved.push(bind);
-    } else {
-      resolved.push(bind);
+      this.binds.push(bind);
+      this.fds.push(bind.fd);
+      return;
     }
+    let handle: BoundHandle | number;
+    if (bind.kind === 'unix') {
+      await removeStaleSocket(bind.path);
+      handle = createServerHandle(bind.path, -1, -1, undefined);
+    } else {
+      const { address, family } = await dns.lookup(bind.host).catch((error: Error) => {
+        throw new CliError(`cannot listen on ${where(bind)}: ${error.message}`);
+      });
+      handle = createServerHandle(address, bind.port, family, undefined);
+    }
+    if (typeof handle === 'number') throw bindError(bind, handle);
+    this.handles.push(handle);
+    this.fds.push(handle.fd);
+    if (bind.kind === 'unix') {
+      this.binds.push(bind);
+      return;
+    }
+    // libuv keeps a TCP bind's EADDRINUSE for listen() to report, and a worker listening on the
+    // unbound socket would get a port of the kernel's choosing: a socket without its port was not bound.
+    const out: { port?: number } = {};
+    if (handle.getsockname?.(out) !== 0 || out.port === undefined || out.port === 0) throw bindError(bind, EADDRINUSE);
+    this.binds.push({ ...bind, port: out.port });
   }
-  return resolved;
+
+  /** Closes the sockets (a Unix socket's file is removed with it). */
+  close(): void {
+    for (const handle of this.handles.splice(0)) handle.close();
+  }
+}
+
+const EADDRINUSE = -os.constants.errno.EADDRINUSE;
+
+/** The error of binding `bind`, libuv's `errno`, in one line. */
+function bindError(bind: Bind, errno: number): CliError {
+  const [code, message] = getSystemErrorMap().get(errno) ?? [`errno ${errno}`, 'unknown error'];
+  if (code === 'EADDRINUSE') return new CliError(`address already in use: ${where(bind)}`);
+  return new CliError(`cannot listen on ${where(bind)}: ${message} (${code})`);
 }
 
 /** A socket file nobody listens on is left over from a crash: remove it (as gunicorn does). */
@@ -70,17 +127,21 @@ export interface Listening {
   address: string;
 }
 
-/** Opens `bind` (resolved) in a worker; a failure is a one-line CliError. */
-export async function listenOn(bind: Bind, app: Application, options: ServerOptions): Promise<Listening> {
+/**
+ * Serves `app` in a worker on `fd`, its descriptor of the primary's socket for `bind`; the
+ * environ names the server as `bind` does. A failure is a one-line CliError.
+ */
+export async function listenOn(bind: Bind, fd: number, app: Application, options: ServerOptions): Promise<Listening> {
+  const [host, port] = bind.kind === 'tcp' ? [bind.host, bind.port] : bind.kind === 'unix' ? [bind.path, 80] : ['', 0];
   let server: Server;
   try {
-    server = await makeServerAt(bind, app, options);
+    server = await makeServer(host, port, app, { ...options, listen: { fd } });
   } catch (error) {
     throw listenError(bind, error);
   }
   // An inherited descriptor is shown by the address it listens on, when it has one.
-  const [host, port] = server.serverAddress;
-  const address = bind.kind === 'unix' || (bind.kind === 'fd' && host === '') ? describeBind(bind) : describeBind({ kind: 'tcp', host, port });
+  const [name, actual] = server.serverAddress;
+  const address = bind.kind === 'fd' && name !== '' ? describeBind({ kind: 'tcp', host: name, port: actual }) : describeBind(bind);
   return { server, address };
 }
 

@@ -259,8 +259,8 @@ export class Server {
         this.net.off('error', onError);
         const a = this.net.address();
         if (a !== null && typeof a === 'object') {
-          // An inherited descriptor names its own address.
-          this.address = [this.listenOn !== undefined ? a.address : this.address[0], a.port];
+          // A server given no name (an inherited descriptor) is named by its address.
+          this.address = [this.address[0] === '' ? a.address : this.address[0], a.port];
           (this.environBase as { serverName: string }).serverName = this.address[0];
           (this.environBase as { serverPort: string }).serverPort = String(a.port);
         }
@@ -273,7 +273,8 @@ export class Server {
 
   /**
    * Closes the listening socket and nothing else: connections already accepted go on (a worker
-   * of the command does this first when it stops, so the primary hands it no new connection).
+   * of the command does this first when it stops: the connections still in the socket's backlog go
+   * to the other workers, whose copies of the socket stay open).
    */
   stopAccepting(): void {
     if (this.net.listening) this.net.close();

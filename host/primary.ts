@@ -1,6 +1,6 @@
-// The primary, the arbiter of the command's processes. It keeps --workers worker processes
-// (worker.ts) serving the application through node:cluster (the primary accepts and hands
-// connections round-robin to the workers), restarts one that dies (backing off when they keep
+// The primary, the arbiter of the command's processes. It opens the listening sockets (binds.ts)
+// and keeps --workers worker processes (worker.ts) that inherit them and accept on them
+// themselves, restarts one that dies (backing off when they keep
 // dying, giving up after too many fast failures), replaces one after --max-requests, kills one
 // whose event loop stops its heartbeat for --timeout, and answers signals as gunicorn does:
 //
@@ -9,13 +9,13 @@
 //   TTIN/TTOU  one worker more / less
 //
 // A replacement is always started, and listening, before the worker it replaces is stopped, so a
-// reload refuses no connection.
+// reload refuses no connection; the sockets outlive every worker, so a connection that comes while
+// none listens waits in the backlog rather than being refused.
 
-import cluster, { type Worker } from 'node:cluster';
+import { fork, type ChildProcess } from 'node:child_process';
 import type { ErrorLog } from '../src/errors.js';
-import { resolveBinds } from './binds.js';
+import { Listeners } from './binds.js';
 import type { Bind, Settings } from './config.js';
-import { watchHandovers, type LostHandovers } from './handovers.js';
 import { LogFile } from './logfile.js';
 import { checkLogFiles, openErrorLog, type ErrorLogs } from './process-logs.js';
 import { ms } from './settings.js';
@@ -50,7 +50,7 @@ function backoff(failures: number): number {
 }
 
 interface WorkerRecord {
-  worker: Worker;
+  worker: ChildProcess;
   pid: number;
   state: 'booting' | 'ready' | 'stopping';
   born: number;
@@ -104,7 +104,8 @@ class Primary {
     private settings: Settings,
     private readonly reloadSettings: ((reload: number) => Promise<Settings>) | null,
     configured: Settings,
-    workerScript: string,
+    private readonly workerScript: string,
+    private readonly listeners: Listeners,
   ) {
     this.configured = { workers: configured.workers, bind: configured.bind };
     this.errorLogs = openErrorLog(settings, '');
@@ -124,7 +125,6 @@ class Primary {
       ['SIGUSR1', () => this.reopenLogs()],
     ];
     for (const [signal, handler] of this.signals) process.on(signal, handler);
-    cluster.setupPrimary({ exec: workerScript, args: [], silent: false });
     this.maintain();
   }
 
@@ -138,34 +138,24 @@ class Primary {
   }
 
   private spawn(replaces?: WorkerRecord): void {
-    const plan: WorkerPlan = { settings: this.settings, multiprocess: this.desired > 1 };
-    const worker = cluster.fork(planEnv(plan));
+    // The sockets follow the IPC channel: the worker's descriptors 4, 5, ...
+    const fds = this.listeners.fds;
+    const plan: WorkerPlan = { settings: this.settings, multiprocess: this.desired > 1, fds: fds.map((_, i) => 4 + i) };
+    const worker = fork(this.workerScript, [], { env: { ...process.env, ...planEnv(plan) }, stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...fds] });
     const now = Date.now();
     const record: WorkerRecord = {
-      worker, pid: worker.process.pid ?? 0, state: 'booting', born: now, lastBeat: now,
+      worker, pid: worker.pid ?? 0, state: 'booting', born: now, lastBeat: now,
       generation: this.generation, addresses: [], retire: false, fatal: false, timedOut: false,
     };
     if (replaces !== undefined) {
       record.replaces = replaces;
       replaces.replacedBy = record;
     }
-    this.records.set(worker.id, record);
-    watchHandovers(worker, () => this.othersListening(record), (lost) => this.onLostHandovers(record, lost));
+    this.records.set(record.pid, record);
     worker.on('message', (message: FromWorker) => this.onMessage(record, message));
     worker.on('exit', (code, signal) => this.onExit(record, code, signal));
     worker.on('error', () => { /* the IPC channel of a worker that is gone; 'exit' follows */ });
     this.log.log('debug', `worker ${record.pid} booting${replaces ? ` to replace worker ${replaces.pid}` : ''}`);
-  }
-
-  /** Whether a worker other than `record` listens (and so can take the connections it leaves). */
-  private othersListening(record: WorkerRecord): boolean {
-    return this.live().some((r) => r !== record && r.state === 'ready' && r.worker.isConnected());
-  }
-
-  private onLostHandovers(record: WorkerRecord, lost: LostHandovers): void {
-    const count = lost.handedOver + lost.closed;
-    const fate = [lost.handedOver > 0 ? `${lost.handedOver} handed to another worker` : '', lost.closed > 0 ? `${lost.closed} closed` : ''];
-    this.log.log('info', `worker ${record.pid} died before taking ${count === 1 ? 'a connection' : `${count} connections`} handed to it: ${fate.filter((f) => f !== '').join(', ')}`);
   }
 
   /** Brings the workers to the count wanted, and replaces one stale worker at a time. */
@@ -238,7 +228,7 @@ class Primary {
     if (old !== undefined) {
       record.replaces = undefined;
       old.replacedBy = undefined;
-      if (this.records.has(old.worker.id)) this.stopWorker(old, 'graceful');
+      if (this.records.has(old.pid)) this.stopWorker(old, 'graceful');
     }
     if (!this.announced && this.live().filter((r) => r.state === 'ready').length >= this.desired) {
       this.announced = true;
@@ -250,7 +240,7 @@ class Primary {
   }
 
   private onExit(record: WorkerRecord, code: number | null, signal: string | null): void {
-    this.records.delete(record.worker.id);
+    this.records.delete(record.pid);
     clearTimeout(record.killTimer);
     if (this.stopping !== null || this.exiting) {
       // A failed start says what failed in one line: its workers' exits are not news.
@@ -284,7 +274,7 @@ class Primary {
     if (record.state === 'stopping' && how === 'graceful') return;
     record.state = 'stopping';
     try {
-      record.worker.process.kill(how === 'graceful' ? 'SIGTERM' : 'SIGQUIT');
+      record.worker.kill(how === 'graceful' ? 'SIGTERM' : 'SIGQUIT');
     } catch {
       // already gone
     }
@@ -292,7 +282,7 @@ class Primary {
     const grace = how === 'graceful' ? ms(this.settings.gracefulTimeout) + SETTLE_MS + STOP_MARGIN_MS : QUICK_STOP_MS;
     record.killTimer = setTimeout(() => {
       this.log.log('warning', `worker ${record.pid} did not stop in time: killing it`);
-      record.worker.process.kill('SIGKILL');
+      record.worker.kill('SIGKILL');
     }, grace);
   }
 
@@ -303,7 +293,7 @@ class Primary {
       if (record.timedOut || now - record.lastBeat <= limit) continue;
       record.timedOut = true;
       this.log.log('critical', `worker ${record.pid} timed out: no heartbeat for ${((now - record.lastBeat) / 1000).toFixed(1)} s (--timeout ${this.settings.timeout}); killing it`);
-      record.worker.process.kill('SIGKILL');
+      record.worker.kill('SIGKILL');
     }
   }
 
@@ -353,7 +343,7 @@ class Primary {
     const message: ToWorker = { wasgi: 'multiprocess', value: this.desired > 1 };
     for (const record of this.records.values()) {
       try {
-        if (record.worker.isConnected()) record.worker.send(message);
+        if (record.worker.connected) record.worker.send(message);
       } catch {
         // gone
       }
@@ -364,7 +354,7 @@ class Primary {
     this.errorLogs.file.reopen();
     for (const record of this.records.values()) {
       try {
-        record.worker.process.kill('SIGUSR1');
+        record.worker.kill('SIGUSR1');
       } catch {
         // gone
       }
@@ -394,7 +384,7 @@ class Primary {
     this.errorLogs.stderr.write(`wasgi: ${message}\n`);
     for (const record of this.records.values()) {
       try {
-        record.worker.process.kill('SIGKILL');
+        record.worker.kill('SIGKILL');
       } catch {
         // gone
       }
@@ -409,6 +399,7 @@ class Primary {
     if (this.checker !== null) clearInterval(this.checker);
     if (this.spawnTimer !== null) clearTimeout(this.spawnTimer);
     for (const [signal, handler] of this.signals) process.off(signal, handler);
+    this.listeners.close();
     this.stdout.close();
     this.errorLogs.close();
     this.resolveDone(this.exitCode);
@@ -422,6 +413,6 @@ class Primary {
  */
 export async function runPrimary(settings: Settings, reload: ((n: number) => Promise<Settings>) | null, workerScript: string): Promise<number> {
   checkLogFiles(settings);
-  const binds = await resolveBinds(settings.bind);
-  return new Primary({ ...settings, bind: binds }, reload, settings, workerScript).done;
+  const listeners = await Listeners.open(settings.bind);
+  return new Primary({ ...settings, bind: listeners.binds }, reload, settings, workerScript, listeners).done;
 }

@@ -2,7 +2,6 @@
 // environment), the messages over the IPC channel both ways, and the pause a stopping worker
 // takes, which the primary counts into its wait.
 
-import cluster from 'node:cluster';
 import type { Settings } from './settings.js';
 
 const PLAN_ENV = 'WASGI_WORKER_PLAN';
@@ -11,6 +10,8 @@ const PLAN_ENV = 'WASGI_WORKER_PLAN';
 export interface WorkerPlan {
   settings: Settings;
   multiprocess: boolean;
+  /** The worker's descriptor of each bind's socket, in the order of settings.bind. */
+  fds: number[];
 }
 
 export type ToWorker = { wasgi: 'multiprocess'; value: boolean };
@@ -23,7 +24,7 @@ export type FromWorker =
 
 /**
  * A worker told to stop gracefully first stops accepting and waits this long (at most its graceful
- * time) for the connections it has just been handed to send their first request, which it then
+ * time) for the connections it has just accepted to send their first request, which it then
  * answers: the server's drain closes connections that are idle, and a connection accepted a moment
  * ago is idle only because its request is still on its way.
  */
@@ -34,9 +35,9 @@ export function planEnv(plan: WorkerPlan): NodeJS.ProcessEnv {
   return { [PLAN_ENV]: JSON.stringify(plan) };
 }
 
-/** Whether this process is a worker the primary started (it has a plan). */
+/** Whether this process is a worker the primary started (it has a plan and a channel to the primary). */
 export function isWorkerProcess(): boolean {
-  return cluster.isWorker && process.env[PLAN_ENV] !== undefined;
+  return process.send !== undefined && process.env[PLAN_ENV] !== undefined;
 }
 
 /** The plan this worker was started with, taken out of its environment (the application does not see it). */

@@ -1,14 +1,14 @@
-// What a worker process runs: it loads the application, listens on the addresses the primary
-// resolved, beats its heart for --timeout, counts --max-requests, writes its own logs, and stops
-// on the primary's signals: TERM gracefully (stop accepting, let the connections just handed over
-// settle, drain), QUIT at once, USR1 reopens its log files. Whatever keeps it from starting is one
-// line for the primary.
+// What a worker process runs: it loads the application, accepts on the sockets the primary opened
+// (inherited descriptors), beats its heart for --timeout, counts --max-requests, writes its own
+// logs, and stops on the primary's signals: TERM gracefully (stop accepting, let the connections
+// just accepted settle, drain), QUIT at once, USR1 reopens its log files. Whatever keeps it from
+// starting is one line for the primary.
 
 import type { Application } from '../src/types.js';
 import { AccessLog, type AccessRecord } from './accesslog.js';
 import { listenOn } from './binds.js';
 import { CliError } from './cli-error.js';
-import { retryDroppedHandovers } from './dropped-handovers.js';
+import { fitToDescriptors } from './descriptors.js';
 import { loadApplication } from './modules.js';
 import type { Server, ServerOptions } from './node.js';
 import { openErrorLog } from './process-logs.js';
@@ -26,7 +26,6 @@ async function serveAsWorker(): Promise<void> {
 
   const errorLogs = openErrorLog(s, `worker ${process.pid}: `);
   const log = errorLogs.log;
-  retryDroppedHandovers(log);
   const access = s.accessLogfile !== null
     ? new AccessLog(s.accessLogfile, s.accessLogformat, (message) => log.log('error', `worker ${process.pid}: ${message}`))
     : null;
@@ -50,8 +49,8 @@ async function serveAsWorker(): Promise<void> {
       return;
     }
     stopping = true;
-    // Connections the primary is handing over right now must land before the drain: stop
-    // accepting first (handovers to a closed listener go to another worker), then settle.
+    // Stop accepting first (the backlog is the other workers' now), then let the connections
+    // accepted a moment ago send their requests before the drain.
     if (graceful > 0) {
       for (const server of servers) server.stopAccepting();
       await new Promise((resolve) => setTimeout(resolve, Math.min(graceful, SETTLE_MS)));
@@ -97,8 +96,12 @@ async function serveAsWorker(): Promise<void> {
       if (!record.rejected && ++served === limit) toPrimary({ wasgi: 'retire', served });
     }
     : undefined;
+  const fit = fitToDescriptors(s.maxConnections, s.backlog, s.bind.length);
+  if (fit.warning !== null) log.log('warning', `worker ${process.pid}: ${fit.warning}`);
   const options: ServerOptions = {
     ...serverOptionsOf(s),
+    maxConnections: fit.maxConnections,
+    backlog: fit.backlog,
     // The worker writes its logs itself (the access log also counts --max-requests).
     accessLogfile: null,
     errorLog: errorLogs.file.write,
@@ -106,9 +109,9 @@ async function serveAsWorker(): Promise<void> {
     accessLog,
   };
   const addresses: string[] = [];
-  for (const bind of s.bind) {
+  for (const [i, bind] of s.bind.entries()) {
     try {
-      const listening = await listenOn(bind, app, options);
+      const listening = await listenOn(bind, plan.fds[i], app, options);
       servers.push(listening.server);
       addresses.push(listening.address);
     } catch (error) {

@@ -1,11 +1,11 @@
-// Out of file descriptors (EMFILE), in real processes under `ulimit -n 64`: the server stays up,
-// does not spin, logs a bounded number of lines, keeps serving the connections it has, and accepts
-// again once descriptors are free.
+// File descriptors run short (`ulimit -n 64`), in real processes: the server stays up, does not
+// spin, logs a bounded number of lines, keeps serving the connections it has, and accepts again
+// once descriptors are free.
 //
 // A single process: libuv's accept meets EMFILE, gives back its reserved descriptor, accepts and
 // closes what is pending, and waits for the next connection (uv__emfile_trick); Node reports
-// nothing. Under the command the primary accepts and passes each connection to a worker; a worker
-// out of descriptors loses the passed one, and host/dropped-handovers.ts makes the primary hand it over again.
+// nothing. A worker of the command never gets there: it fits its connection slots and waiting
+// places in the descriptors it has (host/descriptors.ts), so newcomers wait and then get 503.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -40,16 +40,15 @@ async function cpuOverASecond(pids: number[]): Promise<number> {
 const GET = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
 
 /**
- * Opens keep-alive connections, each answered before the next, until `exhausted()` says the
- * server ran out of descriptors (or a connection is closed unanswered); returns the answered ones
- * and the last one.
+ * Opens keep-alive connections, each answered before the next, until one is closed unanswered;
+ * returns the answered ones and the last one.
  */
-async function exhaust(port: number, exhausted: () => boolean): Promise<{ held: RawClient[]; last: RawClient }> {
+async function exhaust(port: number): Promise<{ held: RawClient[]; last: RawClient }> {
   const held: RawClient[] = [];
   for (let i = 0; i < 4 * OPEN_FILES; i++) {
     const client = await RawClient.connect(port);
     await client.write(GET);
-    await eventually(() => client.closed || client.parseAll().responses.length > 0 || exhausted(), 'an answer or exhaustion');
+    await eventually(() => client.closed || client.parseAll().responses.length > 0, 'an answer or exhaustion');
     if (client.parseAll().responses.length === 0) return { held, last: client };
     expect(client.parseAll().responses[0].status).toBe(200);
     held.push(client);
@@ -58,38 +57,50 @@ async function exhaust(port: number, exhausted: () => boolean): Promise<{ held: 
 }
 
 describe('out of file descriptors', () => {
-  it('the command: the worker logs once, hands-over wait in the primary, all are served once descriptors free', async () => {
+  it('the command: a worker fits its connections in its descriptors; newcomers wait for a slot, then get 503, and are served once others close', async () => {
     const server = await start([APP, '-b', '127.0.0.1:0', '--keep-alive', '120', '--header-timeout', '120'], { openFiles: OPEN_FILES });
     const pids = [server.pid, ...server.workers()];
     expect(pids).toHaveLength(2);
-    const { held, last } = await exhaust(server.port, () => /out of file descriptors/.test(server.stderr));
-    await server.waitFor(/\[error\] worker \d+ is out of file descriptors/);
-    expect(held.length).toBeGreaterThan(10);
+    await server.waitFor(/\[warning\] worker \d+: ulimit -n 64 leaves room for \d+ connections/);
+    const fit = /--max-connections (\d+) and --backlog (\d+)/.exec(server.stderr);
+    const [slots, places] = [Number(fit?.[1]), Number(fit?.[2])];
+    expect(slots).toBeGreaterThan(10);
+    expect(places).toBeGreaterThan(0);
 
-    expect(await cpuOverASecond(pids)).toBeLessThan(CPU_TICKS_PER_SECOND);
-    // More newcomers wait in the primary too; the connections the worker has are still served.
-    const later = [last];
-    for (let i = 0; i < 3; i++) {
+    const held: RawClient[] = [];
+    for (let i = 0; i < slots; i++) {
       const client = await RawClient.connect(server.port);
       await client.write(GET);
-      later.push(client);
+      expect((await client.next(1))[0].status).toBe(200);
+      held.push(client);
     }
+    // Every slot is taken: the next ones wait, unanswered, and past the waiting places get 503.
+    const waiting: RawClient[] = [];
+    for (let i = 0; i < places; i++) {
+      const client = await RawClient.connect(server.port);
+      await client.write(GET);
+      waiting.push(client);
+    }
+    const refused = await RawClient.connect(server.port);
+    await refused.write(GET);
+    expect((await refused.next(1))[0].status).toBe(503);
+    refused.destroy();
+    expect(await cpuOverASecond(pids)).toBeLessThan(CPU_TICKS_PER_SECOND);
+    expect(waiting.every((client) => !client.closed && client.data.length === 0)).toBe(true);
     await held[0].write(GET);
     expect((await held[0].next(1))[0].status).toBe(200);
-    expect(later.every((client) => !client.closed && client.data.length === 0)).toBe(true);
-    expect(server.exited).toBe(false);
     expect(server.workers()).toEqual(pids.slice(1));
 
     for (const client of held) client.destroy();
-    for (const client of later) expect((await client.next(1, { timeoutMs: 10_000 }))[0].status).toBe(200);
+    for (const client of waiting) expect((await client.next(1, { timeoutMs: 10_000 }))[0].status).toBe(200);
     expect((await request(server.url)).status).toBe(200);
-    await server.waitFor(/\[info\] worker \d+ has file descriptors again/);
 
     const exit = await server.stop();
     expect(exit.code).toBe(0);
-    // One line when it ran out, one when it recovered: no flood (beside the start and the stop).
+    // The fit at start and the 503s: no flood, and libuv never ran out (it would have said nothing).
     const lines = exit.stderr.trim().split('\n').filter((line) => !/\] \[info\] (started|SIGTERM|worker \d+ exited|stopped)/.test(line));
     expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/answering 503 to newcomers/);
   });
 
   it('a single process (makeServer): libuv closes the excess at once, without spinning, and it serves again', async () => {
@@ -108,7 +119,7 @@ describe('out of file descriptors', () => {
       await eventually(() => /^\d+\n/.test(stdout), `the server to listen; stderr: ${stderr}`);
       const port = Number(stdout.trim());
       const pid = child.pid as number;
-      const { held, last } = await exhaust(port, () => false);
+      const { held, last } = await exhaust(port);
       expect(held.length).toBeGreaterThan(10);
       expect(last.closed).toBe(true);
 

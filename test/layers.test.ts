@@ -12,7 +12,7 @@ const LAYERS: [name: string, files: RegExp][] = [
   ['Node binding', /^src\/binding\/[^/]+\.ts$/],
   ['API', /^src\/[^/]+\.ts$/],
   ['HTTP server', /^host\/(node|settings|accesslog|forwarded|logfile|waiting|simple_server)\.ts$/],
-  ['command', /^host\/(cli|cli-error|config|modules|primary|worker|worker-messages|binds|process-logs|handovers|dropped-handovers|cluster-messages)\.ts$/],
+  ['command', /^host\/(cli|cli-error|config|modules|primary|worker|worker-messages|binds|descriptors|process-logs)\.ts$/],
   ['package entry', /^index\.ts$/],
 ];
 
