@@ -9,8 +9,8 @@
 //   BENCH_ROUNDS     rounds per server per scenario (default 3); rounds alternate A B C A B C ...
 //   BENCH_WARMUP     seconds of untimed warm-up per server per scenario (default 1)
 //   BENCH_WRK_THREADS wrk threads (default 1: one core for wrk, one for the server)
-//   BENCH_SCENARIOS  comma-separated subset of: hello,pipelined,post1k,big64k,c1000
-//   BENCH_SERVERS    comma-separated subset of: wasgi,node-http,raw-net,gunicorn,waitress
+//   BENCH_SCENARIOS  comma-separated subset of: hello,close,pipelined,post1k,big64k,c1000
+//   BENCH_SERVERS    comma-separated subset of: wasgi,wasgi-command,wasgi-command-2,node-http,raw-net,gunicorn,waitress
 //   BENCH_PYTHON     Python interpreter for gunicorn/waitress (default: python3, then /usr/bin/python3)
 //   BENCH_GUNICORN_WORKERS  gunicorn sync workers (default 1, one process like the Node servers)
 //
@@ -44,6 +44,7 @@ const BIG_BODY = Buffer.alloc(65536, 'x');
 
 const SCENARIOS = [
   { id: 'hello', title: 'hello, keep-alive', detail: '64 connections', mode: 'hello', connections: 64, wrkMode: 'get' },
+  { id: 'close', title: 'hello, Connection: close', detail: '32 connections, a new one per request', mode: 'hello', connections: 32, wrkMode: 'close' },
   { id: 'pipelined', title: 'hello, pipelined ×16', detail: '64 connections, 16 requests per batch', mode: 'hello', connections: 64, wrkMode: 'pipeline' },
   { id: 'post1k', title: 'POST 1 KiB, echoed', detail: '64 connections', mode: 'echo', connections: 64, wrkMode: 'post' },
   { id: 'big64k', title: '64 KiB response', detail: '64 connections', mode: 'big', connections: 64, wrkMode: 'get' },
@@ -71,11 +72,26 @@ function python(module, debianPackage) {
   return py ? { ok: true, py } : { ok: false, reason: `Python module ${module} not installed (apt-get install ${debianPackage})` };
 }
 
+/** The wasgi command as users run it: a primary and `workers` workers. */
+const wasgiCommand = (workers) => (port, mode) => [process.execPath,
+  [path.join(ROOT, 'dist', 'host', 'cli.js'), `${WASGI_APPS[mode]}:application`, '-b', `127.0.0.1:${port}`, '-w', String(workers), '--log-level', 'warning']];
+
+// command(port, mode, python, closing): closing is true in the Connection: close scenario.
 const SERVERS = [
   {
     id: 'wasgi', label: 'wasgi', color: '#d9480f',
     available: () => ({ ok: true }),
     command: (port, mode) => [process.execPath, [path.join(BENCH_DIR, 'servers', 'wasgi.mjs'), port, WASGI_APPS[mode]]],
+  },
+  {
+    id: 'wasgi-command', label: 'wasgi command, 1 worker', color: '#f08c00',
+    available: () => ({ ok: true }),
+    command: wasgiCommand(1),
+  },
+  {
+    id: 'wasgi-command-2', label: 'wasgi command, 2 workers', color: '#fab005',
+    available: () => ({ ok: true }),
+    command: wasgiCommand(2),
   },
   {
     id: 'node-http', label: 'node:http', color: '#1c7ed6',
@@ -85,7 +101,7 @@ const SERVERS = [
   {
     id: 'raw-net', label: 'raw node:net (ceiling)', color: '#868e96',
     available: () => ({ ok: true }),
-    command: (port, mode) => [process.execPath, [path.join(BENCH_DIR, 'servers', 'raw-net.mjs'), port, mode]],
+    command: (port, mode, py, closing) => [process.execPath, [path.join(BENCH_DIR, 'servers', 'raw-net.mjs'), port, mode, ...(closing ? ['close'] : [])]],
   },
   {
     id: 'gunicorn', label: `gunicorn (sync, ${GUNICORN_WORKERS} worker${GUNICORN_WORKERS > 1 ? 's' : ''})`, color: '#2b8a3e',
@@ -203,7 +219,7 @@ async function main() {
     const running = [];
     for (const server of servers) {
       const port = await freePort();
-      const [cmd, args] = server.command(port, scenario.mode, server.py);
+      const [cmd, args] = server.command(port, scenario.mode, server.py, scenario.wrkMode === 'close');
       const handle = startChild(cmd, args, { cwd: server.cwd ?? ROOT });
       const rec = { server, port, handle, rounds: [], error: null, responseHead: null };
       entry.servers[server.id] = rec;
@@ -307,6 +323,12 @@ function targets(results) {
   add('hello keep-alive: wasgi / node:http', get('hello', 'wasgi', 'ratioNodeHttp'), get('hello', 'wasgi', 'pairedRatioNodeHttp'), 1.2);
   add('hello keep-alive: wasgi / raw node:net', get('hello', 'wasgi', 'ratioRaw'), get('hello', 'wasgi', 'pairedRatioRaw'), 0.9);
   add('pipelined: wasgi / node:http', get('pipelined', 'wasgi', 'ratioNodeHttp'), get('pipelined', 'wasgi', 'pairedRatioNodeHttp'), 6);
+  add('Connection: close: wasgi / node:http', get('close', 'wasgi', 'ratioNodeHttp'), get('close', 'wasgi', 'pairedRatioNodeHttp'), 1.3);
+  add('Connection: close: wasgi / raw closing node:net', get('close', 'wasgi', 'ratioRaw'), get('close', 'wasgi', 'pairedRatioRaw'), 0.9);
+  add('Connection: close: wasgi command, 1 worker / node:http', get('close', 'wasgi-command', 'ratioNodeHttp'), get('close', 'wasgi-command', 'pairedRatioNodeHttp'), 1.2);
+  add('Connection: close: wasgi command, 2 workers / 1 worker', get('close', 'wasgi-command-2', 'medianRps') / get('close', 'wasgi-command', 'medianRps'), NaN, 1);
+  add('1 000 connections: wasgi / node:http', get('c1000', 'wasgi', 'ratioNodeHttp'), get('c1000', 'wasgi', 'pairedRatioNodeHttp'), 2);
+  add('1 000 connections: wasgi / raw node:net', get('c1000', 'wasgi', 'ratioRaw'), get('c1000', 'wasgi', 'pairedRatioRaw'), 0.9);
   return t;
 }
 

@@ -52,10 +52,15 @@ export function applyForwarded(environ: Environ, proxies: TrustedProxies, log: E
   }
 }
 
+/** Answers remembered per address (peers are few: a proxy or a handful); past this many, forgotten. */
+const REMEMBERED = 1024;
+
 /** Which peers' X-Forwarded-For and X-Forwarded-Proto are believed. */
 export class TrustedProxies {
   private readonly everyone: boolean = false;
   private readonly list = new net.BlockList();
+  /** The answer for each address seen: a BlockList check makes a SocketAddress each time. */
+  private readonly answers = new Map<string, boolean>();
 
   /** `spec`: "*", or addresses and networks (a.b.c.d/n, v6/n) separated by commas. */
   constructor(spec: string | readonly string[]) {
@@ -80,8 +85,14 @@ export class TrustedProxies {
   /** True for a trusted address; a Unix socket's peer (no address) is trusted, as in gunicorn. */
   trusts(address: string): boolean {
     if (address === '' || this.everyone) return true;
-    const a = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? address;
-    const family = net.isIPv4(a) ? 'ipv4' : net.isIPv6(a) ? 'ipv6' : null;
-    return family !== null && this.list.check(a, family);
+    let answer = this.answers.get(address);
+    if (answer === undefined) {
+      const a = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? address;
+      const family = net.isIPv4(a) ? 'ipv4' : net.isIPv6(a) ? 'ipv6' : null;
+      answer = family !== null && this.list.check(a, family);
+      if (this.answers.size >= REMEMBERED) this.answers.clear();
+      this.answers.set(address, answer);
+    }
+    return answer;
   }
 }

@@ -1,5 +1,5 @@
 -- wrk script for the end-to-end bench. Environment:
---   WRK_MODE     get (default) | pipeline | post
+--   WRK_MODE     get (default) | pipeline | post | close (a new connection per request)
 --   WRK_PIPELINE requests per batch in pipeline mode (default 16)
 --   WRK_BODY     POST body size in bytes (default 1024)
 -- done() prints one line "WRKJSON {...}" that bench/e2e.mjs reads.
@@ -10,6 +10,10 @@ if mode == "post" then
   wrk.method = "POST"
   wrk.body = string.rep("x", tonumber(os.getenv("WRK_BODY") or "1024"))
   wrk.headers["Content-Type"] = "text/plain"
+end
+
+if mode == "close" then
+  wrk.headers["Connection"] = "close"
 end
 
 if mode == "pipeline" then
