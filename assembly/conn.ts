@@ -22,6 +22,7 @@ export const RAW = 6;      // a plain byte stream (wasgi/socket): no HTTP, the h
 //            a whole head without one                     WAIT      CALL_APP
 //            a bad head; the header deadline              CLOSING   ERROR
 //            EOF before a head; idle deadline; shutdown   CLOSING   CLOSE
+//            ADMIT, idle longest while newcomers wait     CLOSING   CLOSE
 //            setRaw (a freshly opened connection)         RAW
 //   BODY     the body is complete                         WAIT      [BODY] BODY_END 0
 //            EOF inside the body (closes after DONE)      WAIT      [BODY] BODY_END 1

@@ -92,6 +92,7 @@ export const EV_DONE = Q.EV_DONE;
 export const EV_CLOSED = Q.EV_CLOSED;
 export const EV_TICK = Q.EV_TICK;
 export const EV_DRAIN = Q.EV_DRAIN;
+export const EV_ADMIT = Q.EV_ADMIT;
 export const ACT_CALL_APP = Q.ACT_CALL_APP;
 export const ACT_BODY = Q.ACT_BODY;
 export const ACT_BODY_END = Q.ACT_BODY_END;

@@ -76,12 +76,14 @@ export function run(count: i32, now: f64): i32 {
   const events = L.eventsBase;
   let tick = false;
   let drain = false;
+  let waiting = 0;
   for (let i = 0; i < count; i++) {
     const e = events + <usize>i * L.EVENT_BYTES;
     const type = load<i32>(e);
     const conn = load<i32>(e, 4);
     if (type == Q.EV_TICK) { tick = true; continue; }
     if (type == Q.EV_DRAIN) { drain = true; continue; }
+    if (type == Q.EV_ADMIT) { waiting = max(waiting, load<i32>(e, 8)); continue; }
     if (!valid(conn)) continue;
     if (type == Q.EV_READ) {
       const fill = load<i32>(e, 8);
@@ -112,7 +114,48 @@ export function run(count: i32, now: f64): i32 {
   }
   if (tick) expireDeadlines();
   if (drain) drainAll();
+  if (waiting > 0) admit(waiting);
   return Q.actionCount;
+}
+
+/** The most idle connections one run closes for newcomers (nginx frees 32 at a time). */
+const ADMIT_AT_ONCE = 32;
+/** The longest-idle candidates, oldest first: (idle since: f64, connection: i32) in 16 bytes each. */
+const CANDIDATES = memory.data(ADMIT_AT_ONCE * 16, 8);
+
+/**
+ * `waiting` newcomers want a slot: the connections idle longest (never used, or kept alive between
+ * requests) close to make room, as nginx reuses its idle keep-alive connections; free slots (the
+ * host gives them to the waiting after this run) and connections already closing count as room.
+ * A connection doing work is never closed.
+ */
+function admit(waiting: i32): void {
+  let room = 0;
+  for (let conn = 0; conn < L.maxConnections; conn++) {
+    const state = get(conn, STATE);
+    if (state == FREE || state == CLOSING) room++;
+  }
+  const want = min(waiting - room, ADMIT_AT_ONCE);
+  if (want <= 0) return;
+  let found = 0;
+  for (let conn = 0; conn < L.maxConnections; conn++) {
+    const since = T.idleSince(conn);
+    if (since == Infinity || (found == want && since >= load<f64>(CANDIDATES + <usize>(found - 1) * 16))) continue;
+    // Insert in order, dropping the newest when the list is full.
+    let at = found < want ? found++ : found - 1;
+    while (at > 0 && load<f64>(CANDIDATES + <usize>(at - 1) * 16) > since) {
+      memory.copy(CANDIDATES + <usize>at * 16, CANDIDATES + <usize>(at - 1) * 16, 16);
+      at--;
+    }
+    store<f64>(CANDIDATES + <usize>at * 16, since);
+    store<i32>(CANDIDATES + <usize>at * 16, conn, 8);
+  }
+  for (let i = 0; i < found; i++) {
+    const conn = load<i32>(CANDIDATES + <usize>i * 16, 8);
+    // Nothing was sent lately nor is unread: no response to linger for, so the slot frees at once.
+    transition(conn, CLOSING);
+    Q.emit(Q.ACT_CLOSE, conn, 1, 0);
+  }
 }
 
 /** Graceful shutdown: idle connections close now, the others after their current response. */

@@ -11,13 +11,14 @@ export const EV_DONE = 3;    // the response is complete; arg 1: the connection 
 export const EV_CLOSED = 4;  // the socket is gone; the slot may be reused
 export const EV_TICK = 5;    // expire deadlines (conn is ignored)
 export const EV_DRAIN = 6;   // graceful shutdown: close idle connections, the rest after their response
+export const EV_ADMIT = 7;   // arg: newcomers waiting for a slot: close as many of the longest-idle connections
 
 // Actions: core -> host.
 export const ACT_CALL_APP = 1;  // a request head is in the record
 export const ACT_BODY = 2;      // a: body bytes' address, b: length
 export const ACT_BODY_END = 3;  // a: how the body ended (BODY_*); b: the error code when rejected
 export const ACT_ERROR = 4;     // a: error code; answer with serializeError and close
-export const ACT_CLOSE = 5;     // close the connection after pending writes
+export const ACT_CLOSE = 5;     // close the connection after pending writes; a: 1 when it is idle (nothing to linger for: close at once)
 export const ACT_REARM = 6;     // a: the window offset to read into next; b: 1 to resume reading
 export const ACT_READABLE = 7;  // RAW: a: unconsumed bytes in the window, b: 1 once the peer closed
 export const ACT_RELEASE = 8;   // the window went back to the pool: the next read lands in the landing zone

@@ -4,7 +4,7 @@
 // timer wheel would relink lists on every state change.
 
 import * as L from "./layout";
-import { get, set, STATE, FILL, POS, HEAD, BODY, DRAIN, DEADLINE_KIND, DEADLINE } from "./conn";
+import { get, set, STATE, FILL, POS, HEAD, BODY, DRAIN, DEADLINE_KIND, DEADLINE, CONN_FLAGS, C_SERVED } from "./conn";
 
 export const K_NONE = 0;
 export const K_IDLE = 1;    // between requests, or a new connection with no bytes yet: close
@@ -66,4 +66,14 @@ export function expired(conn: i32): i32 {
   if (load<f64>(L.connTable + <usize>conn * L.CONN_SIZE + DEADLINE) > now) return K_NONE;
   set(conn, DEADLINE_KIND, K_NONE);
   return kind;
+}
+
+/**
+ * Since when the connection has been idle (a new one that has sent nothing, or one kept alive
+ * between requests, with nothing of a request in its window), or Infinity when it is not idle.
+ */
+export function idleSince(conn: i32): f64 {
+  if (get(conn, STATE) != HEAD || get(conn, DEADLINE_KIND) != K_IDLE || get(conn, FILL) != get(conn, POS)) return Infinity;
+  const after = (<u32>get(conn, CONN_FLAGS) & C_SERVED) != 0 ? keepAliveTimeout : headerTimeout;
+  return load<f64>(L.connTable + <usize>conn * L.CONN_SIZE + DEADLINE) - after;
 }

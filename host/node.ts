@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { E_SERVICE_UNAVAILABLE, F_EXPECT_CONTINUE, F_HAS_BODY, type Core, type Head } from '../src/core.js';
 import { RequestRecord } from '../src/record.js';
-import { BODY_COMPLETE, BODY_CUT_SHORT } from '../src/contract.generated.js';
+import { BODY_COMPLETE, BODY_CUT_SHORT, EV_ADMIT } from '../src/contract.generated.js';
 import { buildEnviron, environKeys, type EnvironContext } from '../src/environ.js';
 import { ErrorLog, type LogSink } from '../src/errors.js';
 import { Input, RequestBodyError } from '../src/input.js';
@@ -199,6 +199,9 @@ export class Server {
   private readonly waiting: WaitingRoom;
   /** The waiting room overflowed and has not been empty since (its warning is logged once). */
   private refusing = false;
+  /** The batch whose ADMIT event is at admitIndex. */
+  private admitBatch = -1;
+  private admitIndex = 0;
   private address: [string, number];
   private stopped: Promise<void>;
   private resolveStopped!: () => void;
@@ -335,8 +338,23 @@ export class Server {
     if (id >= 0) {
       this.refusing = false;
       this.open(id, handle);
-    } else if (!this.waiting.add(handle)) {
+    } else if (this.waiting.add(handle)) {
+      this.askForRoom();
+    } else {
       this.refuse(handle);
+    }
+  }
+
+  /**
+   * Tells the core how many wait for a slot (ADMIT): it closes as many of the connections idle
+   * longest. One event per run, carrying the latest count, as reads coalesce.
+   */
+  private askForRoom(): void {
+    if (this.admitBatch === this.loop.batch) {
+      this.core.setEventArg(this.admitIndex, this.waiting.size);
+    } else {
+      this.admitBatch = this.loop.batch;
+      this.admitIndex = this.loop.queue(EV_ADMIT, 0, this.waiting.size);
     }
   }
 
@@ -424,7 +442,7 @@ export class Server {
         if (this.log.enabled('debug')) this.log.log('debug', `${conn.environContext.remoteAddr}: ${this.core.errorStatuses[code]} ${this.core.errorReasons[code]} (code ${code})`);
         conn.end();
       },
-      close: (conn) => conn.end(),
+      close: (conn, idle) => (idle ? conn.destroy() : conn.end()),
       rearm: (conn, offset, resume) => conn.rearm(offset, resume),
       release: (conn) => conn.release(),
       afterActions: () => this.afterActions(),

@@ -191,7 +191,7 @@ export const OPTIONS: readonly Option[] = [
   { key: 'maxBodySize', default: DEFAULT_LIMITS.maxBodySize, scope: 'server', flag: 'max-body-size', meta: 'BYTES', parse: integer(0),
     help: `largest request body; larger: 413 (default ${DEFAULT_LIMITS.maxBodySize})` },
   { key: 'maxConnections', default: DEFAULT_LIMITS.maxConnections, scope: 'server', flag: 'max-connections', meta: 'N', parse: integer(1, I32),
-    help: `open connections per worker; more wait, unread, for a free slot (default ${DEFAULT_LIMITS.maxConnections})` },
+    help: `open connections per worker; a newcomer closes the connection idle longest, or waits, unread, for a free slot (default ${DEFAULT_LIMITS.maxConnections})` },
   { key: 'headerTimeout', default: DEFAULT_LIMITS.headerTimeout / 1000, scope: 'server', flag: 'header-timeout', meta: 'S', parse: seconds(true),
     help: `time for a whole request head to arrive; then 408 (default ${DEFAULT_LIMITS.headerTimeout / 1000})` },
   { key: 'bodyTimeout', default: DEFAULT_LIMITS.bodyTimeout / 1000, scope: 'server', flag: 'body-timeout', meta: 'S', parse: seconds(true),
@@ -374,7 +374,7 @@ export interface SettingsInput {
   limitRequestHead?: number;
   /** Largest request body in bytes (default 16 MiB; larger: 413). */
   maxBodySize?: number;
-  /** Open connections (default 10 000); more wait, unread, for a free slot. */
+  /** Open connections (default 10 000); a newcomer closes the connection idle longest, or waits, unread, for a free slot. */
   maxConnections?: number;
   /** Seconds for a whole request head to arrive (default 10; then 408). */
   headerTimeout?: number;

@@ -23,8 +23,8 @@ export interface Actions<T> {
   bodyEnd?(conn: T, how: BodyEnd, code: number): void;
   /** The request was refused with error `code`: answer (Core.errorResponse) and close. */
   error?(conn: T, code: number): void;
-  /** Close after pending writes. */
-  close?(conn: T): void;
+  /** Close after pending writes; `idle`: nothing was sent lately nor is unread, so close at once. */
+  close?(conn: T, idle: boolean): void;
   /** Read next at `offset` of the window; `resume` once a full window has room again. */
   rearm?(conn: T, offset: number, resume: boolean): void;
   /** A raw connection has `available` unconsumed bytes; `eof` once the peer closed. */
@@ -45,7 +45,7 @@ export function dispatch<T>(core: Core, count: number, actions: Actions<T>): voi
       case C.ACT_BODY: actions.body?.(conn, a, b); break;
       case C.ACT_BODY_END: actions.bodyEnd?.(conn, a as BodyEnd, b); break;
       case C.ACT_ERROR: actions.error?.(conn, a); break;
-      case C.ACT_CLOSE: actions.close?.(conn); break;
+      case C.ACT_CLOSE: actions.close?.(conn, a === 1); break;
       case C.ACT_REARM: actions.rearm?.(conn, a, b === 1); break;
       case C.ACT_READABLE: actions.readable?.(conn, a, b === 1); break;
       case C.ACT_RELEASE: actions.release?.(conn); break;

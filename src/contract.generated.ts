@@ -14,6 +14,8 @@ export const EV_CLOSED = 4;
 export const EV_TICK = 5;
 /** graceful shutdown: close idle connections, the rest after their response */
 export const EV_DRAIN = 6;
+/** arg: newcomers waiting for a slot: close as many of the longest-idle connections */
+export const EV_ADMIT = 7;
 /** a request head is in the record */
 export const ACT_CALL_APP = 1;
 /** a: body bytes' address, b: length */
@@ -22,7 +24,7 @@ export const ACT_BODY = 2;
 export const ACT_BODY_END = 3;
 /** a: error code; answer with serializeError and close */
 export const ACT_ERROR = 4;
-/** close the connection after pending writes */
+/** close the connection after pending writes; a: 1 when it is idle (nothing to linger for: close at once) */
 export const ACT_CLOSE = 5;
 /** a: the window offset to read into next; b: 1 to resume reading */
 export const ACT_REARM = 6;

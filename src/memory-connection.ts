@@ -46,9 +46,9 @@ export class MemoryConnection implements Actions<MemoryConnection> {
     this.requests.error?.(conn, code);
   }
 
-  close(conn: MemoryConnection): void {
+  close(conn: MemoryConnection, idle: boolean): void {
     this.ended = true;
-    this.requests.close?.(conn);
+    this.requests.close?.(conn, idle);
   }
 
   rearm(_: MemoryConnection, offset: number, resume: boolean): void {

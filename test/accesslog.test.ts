@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AccessRecord, Application } from '../index.js';
 import { compileFormat, COMBINED_FORMAT } from '../host/accesslog.js';
-import { exchange, RawClient } from './helpers/net.js';
+import { exchange, RawClient, sleep } from './helpers/net.js';
 import { eventually, start, useServers } from './helpers/server.js';
 
 useServers();
@@ -86,8 +86,12 @@ describe('requests the server answers itself', () => {
   it('logs the 503 to a newcomer when maxConnections and the backlog are full', async () => {
     const log = accessLog();
     const running = await start(whoAmI, { maxConnections: 1, backlog: 1, accessLog: log.accessLog, logLevel: 'error' });
+    // The holder is sending a head (busy, so it is not closed to make room); the waiter waits.
     const holder = await RawClient.connect(running.port);
+    await holder.write('GET / HTTP/1.1\r\n');
+    await sleep(50);
     const waiter = await RawClient.connect(running.port);
+    await sleep(50);
     const { responses } = await exchange(running.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', { untilClose: true });
     expect(responses[0]?.status).toBe(503);
     await eventually(() => log.records.length > 0, 'the record of the 503');

@@ -1,6 +1,7 @@
-// maxConnections: a connection that arrives while every slot is taken waits, unread, and is served
-// in its turn once a slot frees; beyond `backlog` waiting ones newcomers get 503; a waiting one is
-// closed after headerTimeout; shutdown closes the waiting ones too.
+// maxConnections: a newcomer that finds every slot taken makes the connections idle longest (never
+// used, or kept alive between requests) close for it, never one doing work; when none is idle it
+// waits, unread, and is served in its turn once a slot frees; beyond `backlog` waiting ones
+// newcomers get 503; a waiting one is closed after headerTimeout; shutdown closes the waiting ones too.
 
 import { describe, expect, it } from 'vitest';
 import { makeServer, type Application } from '../index.js';
@@ -10,20 +11,31 @@ import { eventually, healthCheck, start, useServers } from './helpers/server.js'
 useServers();
 
 const served: string[] = [];
-const app: Application = (environ, startResponse) => {
+/** Requests to /hold/... are answered once released. */
+const holds: (() => void)[] = [];
+const app: Application = async (environ, startResponse) => {
   served.push(environ.PATH_INFO);
+  if (environ.PATH_INFO.startsWith('/hold/')) await new Promise<void>((resolve) => holds.push(resolve));
   startResponse('200 OK', [['Content-Type', 'text/plain']]);
   return [`ok ${environ.PATH_INFO}`];
 };
 
+/** Answers every held request. */
+function release(): void {
+  for (const resolve of holds.splice(0)) resolve();
+}
+
 const get = (path: string, close = false): string => `GET ${path} HTTP/1.1\r\nHost: x\r\n${close ? 'Connection: close\r\n' : ''}\r\n`;
 
-/** A keep-alive connection that has been answered once and now holds its slot. */
-async function holder(port: number, path: string): Promise<RawClient> {
+/**
+ * A connection whose request the application is still working on: it holds its slot, and is not
+ * idle (an idle one would be closed to make room for a newcomer).
+ */
+async function holder(port: number, name: string): Promise<RawClient> {
+  const before = holds.length;
   const client = await RawClient.connect(port);
-  await client.write(get(path));
-  const [response] = await client.next(1);
-  expect(response.text).toBe(`ok ${path}`);
+  await client.write(get(`/hold/${name}`));
+  await eventually(() => holds.length > before, 'the application to hold the request');
   return client;
 }
 
@@ -37,8 +49,8 @@ async function waiter(port: number, path: string, close = false): Promise<RawCli
 describe('maxConnections', () => {
   it('lets a connection beyond the limit wait unanswered, and serves it once a slot frees', async () => {
     const { port, log } = await start(app, { maxConnections: 2 });
-    const a = await holder(port, '/a');
-    const b = await holder(port, '/b');
+    const a = await holder(port, 'a');
+    const b = await holder(port, 'b');
     const c = await waiter(port, '/c');
     expect(await c.staysOpen(300)).toBe(true);
     expect(c.data.length).toBe(0);
@@ -49,13 +61,15 @@ describe('maxConnections', () => {
     // The adopted connection is an ordinary keep-alive connection.
     await c.write(get('/c2'));
     expect((await c.next(1))[0].text).toBe('ok /c2');
+    release();
+    expect((await b.next(1))[0].text).toBe('ok /hold/b');
     expect((await b.write(get('/b2')), await b.next(1))[0].text).toBe('ok /b2');
     expect(log()).toBe('');
   });
 
   it('serves waiting connections in the order they arrived', async () => {
     const { port } = await start(app, { maxConnections: 1 });
-    const h = await holder(port, '/holder');
+    const h = await holder(port, 'holder');
     const waiting: RawClient[] = [];
     for (let i = 1; i <= 5; i++) {
       waiting.push(await waiter(port, `/${i}`, true));
@@ -79,7 +93,7 @@ describe('maxConnections', () => {
 
   it('answers 503 beyond `backlog` waiting connections, with one warning per overflow', async () => {
     const { port, logs } = await start(app, { maxConnections: 1, backlog: 2 });
-    const h = await holder(port, '/holder');
+    const h = await holder(port, 'holder');
     const w1 = await waiter(port, '/w1');
     const w2 = await waiter(port, '/w2');
     await sleep(50);
@@ -100,7 +114,7 @@ describe('maxConnections', () => {
     w2.destroy();
     // The room emptied: the next overflow is a new one, and is logged again.
     await eventually(() => h.closed && w1.closed && w2.closed, 'the clients to close');
-    const h2 = await holder(port, '/holder2');
+    const h2 = await holder(port, 'holder2');
     const queued = [await waiter(port, '/q1'), await waiter(port, '/q2')];
     await sleep(50);
     const refused = await waiter(port, '/refused');
@@ -115,7 +129,7 @@ describe('maxConnections', () => {
 
   it('closes a waiting connection silently after headerTimeout, and serves everyone after', async () => {
     const { port, server } = await start(app, { maxConnections: 1, headerTimeout: 0.5 });
-    const h = await holder(port, '/holder');
+    const h = await holder(port, 'holder');
     const w = await waiter(port, '/w');
     const t0 = performance.now();
     expect(await w.staysOpen(300)).toBe(true);
@@ -130,7 +144,7 @@ describe('maxConnections', () => {
 
   it('does not let a waiting client that went away hold up the ones behind it', async () => {
     const { port, server } = await start(app, { maxConnections: 1 });
-    const h = await holder(port, '/holder');
+    const h = await holder(port, 'holder');
     const gone = await RawClient.connect(port);
     const sentAndGone = await waiter(port, '/gone');
     const next = await waiter(port, '/next', true);
@@ -152,15 +166,81 @@ describe('maxConnections', () => {
     for (const graceful of [0, 2000]) {
       const server = await makeServer('127.0.0.1', 0, app, { maxConnections: 1, errorLog: () => {} });
       const port = server.serverAddress[1];
-      const h = await holder(port, '/holder');
+      const h = await holder(port, 'holder');
       const w = await waiter(port, '/w');
       await sleep(50);
       const t0 = performance.now();
-      await server.shutdown({ graceful });
+      const stopped = server.shutdown({ graceful });
+      // The held request is answered; the waiting connection is closed unread either way.
+      release();
+      await stopped;
       expect(performance.now() - t0).toBeLessThan(1500);
       await w.waitClosed(1000);
       await h.waitClosed(1000);
       expect(w.data.length).toBe(0);
     }
+  });
+});
+
+describe('a full house admits newcomers', () => {
+  /** A keep-alive connection answered once, now idle. */
+  async function kept(port: number, path: string): Promise<RawClient> {
+    const client = await RawClient.connect(port);
+    await client.write(get(path));
+    expect((await client.next(1))[0].text).toBe(`ok ${path}`);
+    return client;
+  }
+
+  it('closes the connections idle longest, never used or kept alive, and never one doing work', async () => {
+    const { port, server, log } = await start(app, { maxConnections: 8 });
+    const busy = [await holder(port, 'busy1'), await holder(port, 'busy2')];
+    // A head on its way is work too.
+    const partial = await RawClient.connect(port);
+    await partial.write('GET /partial HTTP/1.1\r\nHost: x\r\n');
+    const idle: RawClient[] = [];
+    for (let i = 0; i < 5; i++) {
+      // Oldest first: a never-used one, then kept-alive ones, then never-used again.
+      idle.push(i === 0 || i === 4 ? await RawClient.connect(port) : await kept(port, `/kept${i}`));
+      await sleep(20);
+    }
+    await eventually(() => server.core.openConnections === 8, 'every slot taken');
+    for (let n = 1; n <= 5; n++) {
+      const t0 = performance.now();
+      // Kept alive: each newcomer keeps its slot, so each needs one closed.
+      const newcomer = await waiter(port, `/new${n}`);
+      const [response] = await newcomer.next(1, { timeoutMs: 5000 });
+      expect(response.text).toBe(`ok /new${n}`);
+      expect(performance.now() - t0).toBeLessThan(1000);
+      // The n idle longest are the ones closed, in that order.
+      await eventually(() => idle.slice(0, n).every((c) => c.closed), `the ${n} idle longest to be closed`);
+      expect(idle.slice(n).some((c) => c.closed)).toBe(false);
+    }
+    expect(busy.some((c) => c.closed) || partial.closed).toBe(false);
+    // The work goes on: the held requests are answered, the head is completed and answered.
+    release();
+    for (const [i, client] of busy.entries()) expect((await client.next(1))[0].text).toBe(`ok /hold/busy${i + 1}`);
+    await partial.write('\r\n');
+    expect((await partial.next(1))[0].text).toBe('ok /partial');
+    expect(log()).toBe('');
+  });
+
+  it('admits a burst of newcomers past a house of idle connections, each at once', async () => {
+    const { port } = await start(app, { maxConnections: 50 });
+    const idle: RawClient[] = [];
+    for (let i = 0; i < 50; i++) idle.push(i % 2 === 0 ? await RawClient.connect(port) : await kept(port, `/kept${i}`));
+    const started = performance.now();
+    const times = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
+      const t0 = performance.now();
+      const newcomer = await waiter(port, `/burst${i}`);
+      const [response] = await newcomer.next(1, { timeoutMs: 5000 });
+      expect(response.status).toBe(200);
+      return performance.now() - t0;
+    }));
+    expect(Math.max(...times), `answered within ${times.map((t) => t.toFixed(0)).join(', ')} ms`).toBeLessThan(1000);
+    expect(performance.now() - started).toBeLessThan(2000);
+    // The newcomers keep their slots: forty of the idle ones made room, the other ten are still open.
+    await eventually(() => idle.filter((c) => c.closed).length === 40, 'forty idle connections closed');
+    await sleep(100);
+    expect(idle.filter((c) => !c.closed)).toHaveLength(10);
   });
 });

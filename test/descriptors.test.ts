@@ -38,6 +38,9 @@ async function cpuOverASecond(pids: number[]): Promise<number> {
 }
 
 const GET = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
+/** GET in two parts: a head on its way, and its end. */
+const PARTIAL = 'GET / HTTP/1.1\r\n';
+const PARTIAL_END = 'Host: x\r\n\r\n';
 
 /**
  * Opens keep-alive connections, each answered before the next, until one is closed unanswered;
@@ -72,6 +75,9 @@ describe('out of file descriptors', () => {
       const client = await RawClient.connect(server.port);
       await client.write(GET);
       expect((await client.next(1))[0].status).toBe(200);
+      // The next request's head is on its way: the connection is busy, not idle (an idle one would
+      // be closed to make room for a newcomer).
+      await client.write(PARTIAL);
       held.push(client);
     }
     // Every slot is taken: the next ones wait, unanswered, and past the waiting places get 503.
@@ -87,7 +93,7 @@ describe('out of file descriptors', () => {
     refused.destroy();
     expect(await cpuOverASecond(pids)).toBeLessThan(CPU_TICKS_PER_SECOND);
     expect(waiting.every((client) => !client.closed && client.data.length === 0)).toBe(true);
-    await held[0].write(GET);
+    await held[0].write(PARTIAL_END);
     expect((await held[0].next(1))[0].status).toBe(200);
     expect(server.workers()).toEqual(pids.slice(1));
 
