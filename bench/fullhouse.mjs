@@ -75,7 +75,8 @@ async function main() {
       kind: 'fullhouse', date: new Date().toISOString(), command: commandLine('bench/fullhouse.mjs'), machine: machineInfo(), git: gitInfo(),
       idle: N, newcomers: NEWCOMERS, seconds: SECONDS,
       requests: w.requests, failed, errors: { connect: w.connect, read: w.read, write: w.write, status: w.status, timeout: w.timeout },
-      servedShare: w.requests / (w.requests + failed), rps: w.requests / (w.duration_us / 1e6),
+      // No answer at all in the run (every newcomer waiting): nothing was served.
+      servedShare: w.requests === 0 ? 0 : w.requests / (w.requests + failed), rps: w.requests / (w.duration_us / 1e6),
       latencyUs: { p50: w.lat_p50_us, p99: w.lat_p99_us, max: w.lat_max_us }, idleClosedByServer: closedByServer,
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
