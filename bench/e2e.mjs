@@ -9,7 +9,8 @@
 //   BENCH_ROUNDS     rounds per server per scenario (default 3); rounds alternate A B C A B C ...
 //   BENCH_WARMUP     seconds of untimed warm-up per server per scenario (default 1)
 //   BENCH_WRK_THREADS wrk threads (default 1: one core for wrk, one for the server)
-//   BENCH_SCENARIOS  comma-separated subset of: hello,close,pipelined,post1k,big64k,c1000
+//   BENCH_SCENARIOS  comma-separated subset of: hello,close,nginx,nginx-keepalive,pipelined,post1k,big64k,c1000
+//                    (the nginx ones put nginx in front of each server: NGINX, default /usr/sbin/nginx)
 //   BENCH_SERVERS    comma-separated subset of: wasgi,wasgi-command,wasgi-command-2,node-http,raw-net,gunicorn,waitress
 //   BENCH_PYTHON     Python interpreter for gunicorn/waitress (default: python3, then /usr/bin/python3)
 //   BENCH_GUNICORN_WORKERS  gunicorn sync workers (default 1, one process like the Node servers)
@@ -28,6 +29,7 @@ import {
   fetchOnce, gitInfo, machineInfo, requireBuild, progress, progressDone, stamp, withUlimit, sleep, track, untrack, commandLine,
 } from './lib/common.mjs';
 import { renderChart } from './lib/chart.mjs';
+import { nginxAvailable, startNginx } from './lib/nginx.mjs';
 import { e2eMarkdown } from './lib/markdown.mjs';
 
 const SECONDS = Math.round(envNumber('BENCH_SECONDS', 3));
@@ -45,6 +47,8 @@ const BIG_BODY = Buffer.alloc(65536, 'x');
 const SCENARIOS = [
   { id: 'hello', title: 'hello, keep-alive', detail: '64 connections', mode: 'hello', connections: 64, wrkMode: 'get' },
   { id: 'close', title: 'hello, Connection: close', detail: '32 connections, a new one per request', mode: 'hello', connections: 32, wrkMode: 'close' },
+  { id: 'nginx', title: 'hello, behind nginx', detail: '64 connections to nginx; its default upstream: a new connection per request', mode: 'hello', connections: 64, wrkMode: 'get', via: 'nginx' },
+  { id: 'nginx-keepalive', title: 'hello, behind nginx, upstream keepalive', detail: '64 connections to nginx; upstream keepalive 64, HTTP/1.1', mode: 'hello', connections: 64, wrkMode: 'get', via: 'nginx-keepalive' },
   { id: 'pipelined', title: 'hello, pipelined ×16', detail: '64 connections, 16 requests per batch', mode: 'hello', connections: 64, wrkMode: 'pipeline' },
   { id: 'post1k', title: 'POST 1 KiB, echoed', detail: '64 connections', mode: 'echo', connections: 64, wrkMode: 'post' },
   { id: 'big64k', title: '64 KiB response', detail: '64 connections', mode: 'big', connections: 64, wrkMode: 'get' },
@@ -183,7 +187,9 @@ async function main() {
   if (!existsSync(WRK)) throw new Error(`wrk not found at ${WRK} (apt-get install -y wrk, or set WRK=/path/to/wrk)`);
   const pickScenarios = process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim()).filter(Boolean);
   const pickServers = process.env.BENCH_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean);
-  const scenarios = SCENARIOS.filter((s) => !pickScenarios || pickScenarios.includes(s.id));
+  const nginx = nginxAvailable();
+  const scenarios = SCENARIOS.filter((s) => (!pickScenarios || pickScenarios.includes(s.id)) && (s.via === undefined || nginx.ok));
+  if (!nginx.ok) progress(`e2e: the nginx scenarios are skipped: ${nginx.reason}`);
   const servers = [];
   const skipped = {};
   for (const s of SERVERS) {
@@ -227,10 +233,18 @@ async function main() {
         await waitForPort(port, handle);
         rec.responseHead = await verify(port, scenario.mode);
         rec.rssIdle = treeRss(handle.pid);
+        if (scenario.via !== undefined) {
+          // wrk talks to nginx, nginx to the server.
+          rec.port = await freePort();
+          rec.nginx = startNginx(rec.port, port, scenario.via === 'nginx-keepalive');
+          await waitForPort(rec.port, rec.nginx.handle);
+          await verify(rec.port, scenario.mode);
+        }
         running.push(rec);
       } catch (e) {
         rec.error = String(e.message ?? e);
         progress(`e2e: ${server.id} failed to start for ${scenario.id}: ${rec.error.split('\n')[0]}`);
+        await rec.nginx?.stop();
         await stopChild(handle);
       }
     }
@@ -264,7 +278,10 @@ async function main() {
         }
       }
     } finally {
-      for (const rec of running) await stopChild(rec.handle);
+      for (const rec of running) {
+        await rec.nginx?.stop();
+        await stopChild(rec.handle);
+      }
     }
     // Summaries.
     for (const rec of Object.values(entry.servers)) {
@@ -327,6 +344,8 @@ function targets(results) {
   add('Connection: close: wasgi / raw closing node:net', get('close', 'wasgi', 'ratioRaw'), get('close', 'wasgi', 'pairedRatioRaw'), 0.9);
   add('Connection: close: wasgi command, 1 worker / node:http', get('close', 'wasgi-command', 'ratioNodeHttp'), get('close', 'wasgi-command', 'pairedRatioNodeHttp'), 1.2);
   add('Connection: close: wasgi command, 2 workers / 1 worker', get('close', 'wasgi-command-2', 'medianRps') / get('close', 'wasgi-command', 'medianRps'), NaN, 1);
+  add('behind nginx, default upstream: wasgi command, 1 worker / node:http', get('nginx', 'wasgi-command', 'ratioNodeHttp'), get('nginx', 'wasgi-command', 'pairedRatioNodeHttp'), 1.2);
+  add('behind nginx, upstream keepalive: wasgi command, 1 worker / node:http', get('nginx-keepalive', 'wasgi-command', 'ratioNodeHttp'), get('nginx-keepalive', 'wasgi-command', 'pairedRatioNodeHttp'), 1.8);
   add('1 000 connections: wasgi / node:http', get('c1000', 'wasgi', 'ratioNodeHttp'), get('c1000', 'wasgi', 'pairedRatioNodeHttp'), 2);
   add('1 000 connections: wasgi / raw node:net', get('c1000', 'wasgi', 'ratioRaw'), get('c1000', 'wasgi', 'pairedRatioRaw'), 0.9);
   return t;
