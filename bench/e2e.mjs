@@ -11,7 +11,8 @@
 //   BENCH_WRK_THREADS wrk threads (default 1: one core for wrk, one for the server)
 //   BENCH_SCENARIOS  comma-separated subset of: hello,close,nginx,nginx-keepalive,pipelined,post1k,big64k,c1000
 //                    (the nginx ones put nginx in front of each server: NGINX, default /usr/sbin/nginx)
-//   BENCH_SERVERS    comma-separated subset of: wasgi,wasgi-command,wasgi-command-2,node-http,raw-net,gunicorn,waitress
+//   BENCH_SERVERS    comma-separated subset of: wasgi,wasgi-command,wasgi-command-2,node-http,raw-net,bun,uws,gunicorn,waitress
+//                    (bun and uws are installed by the bench into bench/.peers on first use)
 //   BENCH_PYTHON     Python interpreter for gunicorn/waitress (default: python3, then /usr/bin/python3)
 //   BENCH_GUNICORN_WORKERS  gunicorn sync workers (default 1, one process like the Node servers)
 //
@@ -30,6 +31,7 @@ import {
 } from './lib/common.mjs';
 import { renderChart } from './lib/chart.mjs';
 import { nginxAvailable, startNginx } from './lib/nginx.mjs';
+import { bunAvailable, uwsAvailable } from './lib/peers.mjs';
 import { e2eMarkdown } from './lib/markdown.mjs';
 
 const SECONDS = Math.round(envNumber('BENCH_SECONDS', 3));
@@ -73,14 +75,15 @@ function pythonWith(module) {
 
 function python(module, debianPackage) {
   const py = pythonWith(module);
-  return py ? { ok: true, py } : { ok: false, reason: `Python module ${module} not installed (apt-get install ${debianPackage})` };
+  return py ? { ok: true, found: py } : { ok: false, reason: `Python module ${module} not installed (apt-get install ${debianPackage})` };
 }
 
 /** The wasgi command as users run it: a primary and `workers` workers. */
 const wasgiCommand = (workers) => (port, mode) => [process.execPath,
   [path.join(ROOT, 'dist', 'host', 'cli.js'), `${WASGI_APPS[mode]}:application`, '-b', `127.0.0.1:${port}`, '-w', String(workers), '--log-level', 'warning']];
 
-// command(port, mode, python, closing): closing is true in the Connection: close scenario.
+// command(port, mode, found, closing): found is what available() found (a Python, a binary, a
+// module path); closing is true in the Connection: close scenario.
 const SERVERS = [
   {
     id: 'wasgi', label: 'wasgi', color: '#d9480f',
@@ -106,6 +109,16 @@ const SERVERS = [
     id: 'raw-net', label: 'raw node:net (ceiling)', color: '#868e96',
     available: () => ({ ok: true }),
     command: (port, mode, py, closing) => [process.execPath, [path.join(BENCH_DIR, 'servers', 'raw-net.mjs'), port, mode, ...(closing ? ['close'] : [])]],
+  },
+  {
+    id: 'bun', label: 'Bun.serve', color: '#f783ac',
+    available: () => { const a = bunAvailable(); return a.ok ? { ok: true, found: a.bin } : a; },
+    command: (port, mode, bin) => [bin, [path.join(BENCH_DIR, 'servers', 'bun-serve.mjs'), port, mode]],
+  },
+  {
+    id: 'uws', label: 'uWebSockets.js', color: '#5c940d',
+    available: () => { const a = uwsAvailable(); return a.ok ? { ok: true, found: a.module } : a; },
+    command: (port, mode, module) => [process.execPath, [path.join(BENCH_DIR, 'servers', 'uws.mjs'), port, mode, module]],
   },
   {
     id: 'gunicorn', label: `gunicorn (sync, ${GUNICORN_WORKERS} worker${GUNICORN_WORKERS > 1 ? 's' : ''})`, color: '#2b8a3e',
@@ -195,7 +208,7 @@ async function main() {
   for (const s of SERVERS) {
     if (pickServers && !pickServers.includes(s.id)) continue;
     const a = s.available();
-    if (a.ok) servers.push({ ...s, py: a.py ?? null });
+    if (a.ok) servers.push({ ...s, found: a.found ?? null });
     else skipped[s.id] = a.reason;
   }
   for (const [id, why] of Object.entries(skipped)) progress(`e2e: ${id} skipped: ${why}`);
@@ -225,7 +238,7 @@ async function main() {
     const running = [];
     for (const server of servers) {
       const port = await freePort();
-      const [cmd, args] = server.command(port, scenario.mode, server.py, scenario.wrkMode === 'close');
+      const [cmd, args] = server.command(port, scenario.mode, server.found, scenario.wrkMode === 'close');
       const handle = startChild(cmd, args, { cwd: server.cwd ?? ROOT });
       const rec = { server, port, handle, rounds: [], error: null, responseHead: null };
       entry.servers[server.id] = rec;
