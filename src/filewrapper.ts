@@ -1,7 +1,9 @@
 // wsgi.file_wrapper: a response body read block by block from a file, given as a path, a file
 // descriptor, a FileHandle, or any object with read(size) (and optionally close()). What the
 // wrapper opened (a path) or was handed (a descriptor, a FileHandle) it closes when the response
-// is done; an object's own close() is called as PEP 3333 says.
+// is done; an object's own close() is called as PEP 3333 says. A regular file opened from its path
+// is read from its start, so its size is the body's length: the head carries it as Content-Length
+// when the application set none (a descriptor or a handle is read from wherever it stands).
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { read as readFd, close as closeFd } from 'node:fs';
@@ -11,10 +13,15 @@ import type { Chunk, FileLike, FileSource, ResponseBody } from './types.js';
 const readFromFd = promisify(readFd);
 const closeFdAsync = promisify(closeFd);
 
+/** A body's length in bytes when it is known before its first chunk (response.ts reads it), else absent. */
+export const BODY_LENGTH: unique symbol = Symbol('wasgi: body length');
+
 /** What the wrapper reads from: blocks until an empty one, then closed once. */
 interface Blocks {
   read(size: number): Promise<Uint8Array | string | null | undefined> | Uint8Array | string | null | undefined;
   close(): unknown;
+  /** The bytes that reading will give, when known (a regular file read from its start). */
+  length?(): Promise<number | undefined>;
 }
 
 function isFileHandle(file: object): file is FileHandle {
@@ -33,6 +40,10 @@ function blocksOf(file: FileSource): Blocks {
     return {
       read: async (size) => readHandle(await (handle ??= open(file, 'r')), size),
       close: async () => { if (handle !== null) await (await handle).close(); },
+      length: async () => {
+        const stat = await (await (handle ??= open(file, 'r'))).stat();
+        return stat.isFile() ? stat.size : undefined;
+      },
     };
   }
   if (typeof file === 'number') {
@@ -52,8 +63,11 @@ function blocksOf(file: FileSource): Blocks {
 export function fileWrapper(file: FileSource, blockSize = 65536): ResponseBody {
   if (!Number.isInteger(blockSize) || blockSize <= 0) throw new RangeError(`wsgi.file_wrapper: blockSize must be a positive whole number, got ${blockSize}`);
   const blocks = blocksOf(file);
-  return {
+  const body = {
+    [BODY_LENGTH]: undefined as number | undefined,
     async *[Symbol.asyncIterator](): AsyncGenerator<Chunk> {
+      // Known before the first block, so the head that goes with it can say it.
+      if (blocks.length !== undefined) body[BODY_LENGTH] = await blocks.length();
       for (;;) {
         const block = await blocks.read(blockSize);
         if (block === undefined || block === null || block.length === 0) return;
@@ -64,4 +78,5 @@ export function fileWrapper(file: FileSource, blockSize = 65536): ResponseBody {
       return blocks.close();
     },
   };
+  return body;
 }

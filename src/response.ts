@@ -6,6 +6,7 @@ import type { Application, Chunk, Environ, HeaderList, ResponseBody, StartRespon
 import { E_INTERNAL, MODE_CHUNKED, MODE_CLOSE, MODE_FIXED, MODE_NONE, ResponseError, type Head } from './core.js';
 import type { ErrorLog } from './errors.js';
 import { Input, RequestBodyError } from './input.js';
+import { BODY_LENGTH } from './filewrapper.js';
 
 /** What a response needs from its connection. */
 export interface Channel {
@@ -86,6 +87,12 @@ function generatorOf(result: unknown): ChunkIterator | null {
 }
 
 /** What kind of value a result was, for the error message. */
+/** The length a body knows before its first chunk (wsgi.file_wrapper over a path), else -1. */
+function lengthOf(body: ResponseBody): number {
+  const length = (body as { [BODY_LENGTH]?: unknown })[BODY_LENGTH];
+  return typeof length === 'number' ? length : -1;
+}
+
 function kindOf(value: unknown): string {
   if (value === undefined) return 'undefined (a missing return?)';
   if (value === null) return 'null';
@@ -269,7 +276,7 @@ export class Exchange {
           if (this.settled) return;
         }
         if (bytes.length === 0) continue;
-        if (!this.headersSent) this.sendHead(-1);
+        if (!this.headersSent) this.sendHead(lengthOf(body));
         if (!this.sendBody(bytes)) await this.channel.drained();
       }
       this.end();

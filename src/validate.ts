@@ -16,6 +16,7 @@
 // closed is reported with process.emitWarning (there is nobody left to throw to).
 
 import { inspect } from 'node:util';
+import { BODY_LENGTH } from './filewrapper.js';
 import type { Application, Chunk, Environ, ErrorStream, HeaderList, InputStream, ResponseBody, StartResponse, Write } from './types.js';
 
 /** A violation of the application contract, by the application or by the server. */
@@ -390,6 +391,11 @@ class ResultWrapper {
     if (Array.isArray(result)) return arrayResult(result as unknown[], request);
     if (typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') return new AsyncResultWrapper(result, request);
     return new SyncResultWrapper(result, request);
+  }
+
+  /** The length the original knows before its first chunk (wsgi.file_wrapper over a path), passed through. */
+  get [BODY_LENGTH](): unknown {
+    return (this.original as { [BODY_LENGTH]?: unknown })[BODY_LENGTH];
   }
 
   close(): unknown {

@@ -7,6 +7,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Application, FileSource } from '../index.js';
+import { exchange, RawClient, sleep } from './helpers/net.js';
 import { eventually, start, useServers } from './helpers/server.js';
 
 useServers();
@@ -72,6 +73,69 @@ describe('wsgi.file_wrapper', () => {
     }));
     expect((await body(server.url)).equals(CONTENT)).toBe(true);
     await eventually(() => closes === 1, 'close()');
+  });
+
+  it('a path: the head says its size as Content-Length (GET and HEAD), an empty file too', async () => {
+    const EMPTY = path.join(dir, 'empty.bin');
+    writeFileSync(EMPTY, '');
+    const server = await start((environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
+      return environ['wsgi.file_wrapper'](environ.PATH_INFO === '/empty' ? EMPTY : FILE);
+    });
+    const get = await fetch(server.url);
+    expect(get.headers.get('content-length')).toBe(String(CONTENT.length));
+    expect(get.headers.get('transfer-encoding')).toBeNull();
+    expect(Buffer.from(await get.arrayBuffer()).equals(CONTENT)).toBe(true);
+    const { responses } = await exchange(server.port, 'HEAD / HTTP/1.1\r\nHost: x\r\n\r\n', { methods: ['HEAD'] });
+    expect(responses[0].headers).toContainEqual(['Content-Length', String(CONTENT.length)]);
+    expect(responses[0].body.length).toBe(0);
+    const empty = await fetch(`${server.url}/empty`);
+    expect(empty.headers.get('content-length')).toBe('0');
+    expect((await empty.arrayBuffer()).byteLength).toBe(0);
+  });
+
+  it("the application's own Content-Length is kept; a descriptor (read from where it stands) is sent chunked", async () => {
+    const server = await start((environ, startResponse) => {
+      const own = environ.PATH_INFO === '/own';
+      startResponse('200 OK', [['Content-Type', 'application/octet-stream'], ...(own ? [['Content-Length', String(CONTENT.length)] as [string, string]] : [])]);
+      return environ['wsgi.file_wrapper'](own ? FILE : openSync(FILE, 'r'));
+    });
+    const own = await fetch(`${server.url}/own`);
+    expect(own.headers.get('content-length')).toBe(String(CONTENT.length));
+    expect(Buffer.from(await own.arrayBuffer()).equals(CONTENT)).toBe(true);
+    const fd = await fetch(`${server.url}/fd`);
+    expect(fd.headers.get('transfer-encoding')).toBe('chunked');
+    expect(Buffer.from(await fd.arrayBuffer()).equals(CONTENT)).toBe(true);
+  });
+
+  it('a client that reads slowly does not make the server buffer the file', async () => {
+    const BIG = path.join(dir, 'big.bin');
+    writeFileSync(BIG, Buffer.alloc(64 * 1024 * 1024, 7));
+    let blocks = 0;
+    const server = await start((environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
+      const body = environ['wsgi.file_wrapper'](BIG);
+      // Count the blocks read from the file.
+      return {
+        async *[Symbol.asyncIterator]() {
+          for await (const block of body as AsyncIterable<Uint8Array>) {
+            blocks++;
+            yield block;
+          }
+        },
+        close: () => (body as { close(): unknown }).close(),
+      };
+    });
+    const client = await RawClient.connect(server.port);
+    client.socket.pause();
+    await client.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleep(500);
+    // What the kernel's buffers hold (a few MB on loopback) plus a block or two: not 64 MB.
+    const read = blocks * 65536;
+    expect(read).toBeLessThan(16 * 1024 * 1024);
+    await sleep(300);
+    expect(blocks * 65536).toBe(read);
+    client.destroy();
   });
 
   it('a path that does not exist: 500, and the server goes on', async () => {
