@@ -9,7 +9,7 @@
 //   BENCH_ROUNDS     rounds per server per scenario (default 3); rounds alternate A B C A B C ...
 //   BENCH_WARMUP     seconds of untimed warm-up per server per scenario (default 1)
 //   BENCH_WRK_THREADS wrk threads (default 1: one core for wrk, one for the server)
-//   BENCH_SCENARIOS  comma-separated subset of: hello,close,nginx,nginx-keepalive,pipelined,post1k,big64k,c1000
+//   BENCH_SCENARIOS  comma-separated subset of: hello,close,nginx,nginx-keepalive,pipelined,post1k,big64k,c1000,file50m
 //                    (the nginx ones put nginx in front of each server: NGINX, default /usr/sbin/nginx)
 //   BENCH_SERVERS    comma-separated subset of: wasgi,wasgi-command,wasgi-command-2,node-http,raw-net,bun,uws,gunicorn,waitress
 //                    (bun and uws are installed by the bench into bench/.peers on first use)
@@ -22,7 +22,8 @@
 // prints a Markdown table on stdout. Progress goes to stderr.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import {
@@ -54,6 +55,7 @@ const SCENARIOS = [
   { id: 'pipelined', title: 'hello, pipelined ×16', detail: '64 connections, 16 requests per batch', mode: 'hello', connections: 64, wrkMode: 'pipeline' },
   { id: 'post1k', title: 'POST 1 KiB, echoed', detail: '64 connections', mode: 'echo', connections: 64, wrkMode: 'post' },
   { id: 'big64k', title: '64 KiB response', detail: '64 connections', mode: 'big', connections: 64, wrkMode: 'get' },
+  { id: 'file50m', title: '50 MB file', detail: '4 connections; wsgi.file_wrapper(path) against fs.createReadStream', mode: 'file', connections: 4, wrkMode: 'get', only: ['wasgi', 'wasgi-command', 'node-http'] },
   { id: 'c1000', title: 'hello, 1 000 connections', detail: '1 000 keep-alive connections', mode: 'hello', connections: 1000, wrkMode: 'get' },
 ];
 
@@ -61,7 +63,17 @@ const WASGI_APPS = {
   hello: path.join(ROOT, 'examples', 'hello.mjs'),
   echo: path.join(ROOT, 'examples', 'echo_body.mjs'),
   big: path.join(BENCH_DIR, 'apps', 'big.mjs'),
+  file: path.join(BENCH_DIR, 'apps', 'file.mjs'),
 };
+
+/** The file scenario's 50 MB of random bytes, made once per run (servers read BENCH_FILE). */
+const FILE = path.join(os.tmpdir(), `wasgi-bench-file-${process.pid}.bin`);
+let fileBody = null;
+function makeFile() {
+  fileBody ??= randomBytes(50 * 1024 * 1024);
+  writeFileSync(FILE, fileBody);
+  process.env.BENCH_FILE = FILE;
+}
 
 /** Which Python has the module, or null. */
 function pythonWith(module) {
@@ -142,7 +154,7 @@ function requestFor(mode) {
 }
 
 function expectedBody(mode) {
-  return mode === 'echo' ? POST_BODY : mode === 'big' ? BIG_BODY : Buffer.from('hello');
+  return mode === 'echo' ? POST_BODY : mode === 'big' ? BIG_BODY : mode === 'file' ? fileBody : Buffer.from('hello');
 }
 
 /** Checks one response: status 200, Content-Type text/plain, Content-Length and body as expected. */
@@ -236,7 +248,9 @@ async function main() {
     results.scenarios.push(entry);
     // Start every server of this scenario, then alternate between them.
     const running = [];
+    if (scenario.mode === 'file') makeFile();
     for (const server of servers) {
+      if (scenario.only !== undefined && !scenario.only.includes(server.id)) continue;
       const port = await freePort();
       const [cmd, args] = server.command(port, scenario.mode, server.found, scenario.wrkMode === 'close');
       const handle = startChild(cmd, args, { cwd: server.cwd ?? ROOT });
@@ -328,6 +342,7 @@ async function main() {
       };
     }
   }
+  rmSync(FILE, { force: true });
   progress(`e2e: finished in ${fmtDuration((Date.now() - started) / 1000)}`);
   progressDone();
 

@@ -22,6 +22,8 @@ interface Blocks {
   close(): unknown;
   /** The bytes that reading will give, when known (a regular file read from its start). */
   length?(): Promise<number | undefined>;
+  /** Reads may run one block ahead of the writes (files: yes; an application's object: no). */
+  readAhead: boolean;
 }
 
 function isFileHandle(file: object): file is FileHandle {
@@ -44,6 +46,7 @@ function blocksOf(file: FileSource): Blocks {
         const stat = await (await (handle ??= open(file, 'r'))).stat();
         return stat.isFile() ? stat.size : undefined;
       },
+      readAhead: true,
     };
   }
   if (typeof file === 'number') {
@@ -53,29 +56,43 @@ function blocksOf(file: FileSource): Blocks {
         return buffer.subarray(0, bytesRead);
       },
       close: () => closeFdAsync(file),
+      readAhead: true,
     };
   }
-  if (isFileHandle(file)) return { read: (size) => readHandle(file, size), close: () => file.close() };
+  if (isFileHandle(file)) return { read: (size) => readHandle(file, size), close: () => file.close(), readAhead: true };
   const like: FileLike = file;
-  return { read: (size) => like.read(size), close: () => like.close?.() };
+  return { read: (size) => like.read(size), close: () => like.close?.(), readAhead: false };
 }
 
 export function fileWrapper(file: FileSource, blockSize = 65536): ResponseBody {
   if (!Number.isInteger(blockSize) || blockSize <= 0) throw new RangeError(`wsgi.file_wrapper: blockSize must be a positive whole number, got ${blockSize}`);
   const blocks = blocksOf(file);
+  /** A file's next block, read while the one before is written; settled or null when none is running. */
+  let ahead: Promise<unknown> | null = null;
   const body = {
     [BODY_LENGTH]: undefined as number | undefined,
     async *[Symbol.asyncIterator](): AsyncGenerator<Chunk> {
       // Known before the first block, so the head that goes with it can say it.
       if (blocks.length !== undefined) body[BODY_LENGTH] = await blocks.length();
       for (;;) {
-        const block = await blocks.read(blockSize);
+        const block = (await (ahead ?? blocks.read(blockSize))) as Awaited<ReturnType<Blocks['read']>>;
+        ahead = null;
         if (block === undefined || block === null || block.length === 0) return;
+        // One block ahead, no more: the server asks for the next only once the socket has drained.
+        // An application's own object is read only when asked.
+        if (blocks.readAhead) {
+          ahead = Promise.resolve(blocks.read(blockSize));
+          // Its failure is met when the block is asked for (or not at all, when the response ends first).
+          ahead.catch(() => {});
+        }
         yield block;
       }
     },
     close(): unknown {
-      return blocks.close();
+      // A read still running finishes before its file is closed (a closed descriptor's number may
+      // be another file's by then); its block is not wanted.
+      if (ahead === null) return blocks.close();
+      return ahead.then(() => blocks.close(), () => blocks.close());
     },
   };
   return body;

@@ -138,6 +138,33 @@ describe('wsgi.file_wrapper', () => {
     client.destroy();
   });
 
+  it('a client that leaves mid-file: the descriptor is closed once its read ahead has finished, and the server goes on', async () => {
+    const BIG = path.join(dir, 'leave.bin');
+    writeFileSync(BIG, Buffer.alloc(32 * 1024 * 1024, 3));
+    const fds: number[] = [];
+    const server = await start(serving(() => {
+      const fd = openSync(BIG, 'r');
+      fds.push(fd);
+      return fd;
+    }));
+    for (let i = 0; i < 3; i++) {
+      const client = await RawClient.connect(server.port);
+      await client.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await client.waitFor(() => client.data.length > 1024 * 1024);
+      client.destroy();
+    }
+    await eventually(() => fds.every((fd) => {
+      try {
+        fstatSync(fd);
+        return false;
+      } catch {
+        return true;
+      }
+    }), 'every descriptor to be closed');
+    expect((await body(server.url)).length).toBe(32 * 1024 * 1024);
+    expect(server.log()).toBe('');
+  });
+
   it('a path that does not exist: 500, and the server goes on', async () => {
     const server = await start(serving(() => path.join(dir, 'missing')), { validate: false });
     expect((await fetch(server.url)).status).toBe(500);

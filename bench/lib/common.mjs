@@ -167,8 +167,12 @@ export function fetchOnce(port, requestBytes, timeoutMs = 5000) {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1');
     const chunks = [];
+    let received = 0;
+    /** The body's end, once the head says it: nothing is joined before then (a 50 MB body comes in thousands of chunks). */
+    let expected = -1;
     const timer = setTimeout(() => { s.destroy(); reject(new Error('response timed out')); }, timeoutMs);
     const tryParse = (final) => {
+      if (!final && expected >= 0 && received < expected) return;
       const all = Buffer.concat(chunks);
       const end = all.indexOf('\r\n\r\n');
       if (end < 0) { if (final) reject(new Error(`incomplete head: ${JSON.stringify(all.toString('latin1'))}`)); return; }
@@ -178,13 +182,14 @@ export function fetchOnce(port, requestBytes, timeoutMs = 5000) {
       const cl = headers.find(([n]) => n.toLowerCase() === 'content-length');
       const want = cl ? Number(cl[1]) : NaN;
       const body = all.subarray(end + 4);
+      if (Number.isFinite(want)) expected = end + 4 + want;
       if ((Number.isFinite(want) && body.length >= want) || final) {
         clearTimeout(timer);
         s.destroy();
         resolve({ head, status: Number(lines[0].split(' ')[1]), headers, body: Number.isFinite(want) ? body.subarray(0, want) : body });
       }
     };
-    s.on('data', (d) => { chunks.push(d); tryParse(false); });
+    s.on('data', (d) => { chunks.push(d); received += d.length; tryParse(false); });
     s.on('end', () => tryParse(true));
     s.on('error', (e) => { clearTimeout(timer); reject(e); });
     s.write(requestBytes);

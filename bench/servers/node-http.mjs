@@ -1,5 +1,7 @@
 // node:http with the same responses as the wasgi apps: node bench/servers/node-http.mjs PORT MODE
-// MODE: hello | echo | big. Defaults otherwise, except keepAliveTimeout=0 with IDLE=1 (memory bench).
+// MODE: hello | echo | big | file (BENCH_FILE through fs.createReadStream, Content-Length from its
+// size). Defaults otherwise, except keepAliveTimeout=0 with IDLE=1 (memory bench).
+import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';
 
 const [port, mode = 'hello'] = process.argv.slice(2);
@@ -14,6 +16,11 @@ const handlers = {
   big(req, res) {
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': BIG.length });
     res.end(BIG);
+  },
+  file(req, res) {
+    const file = process.env.BENCH_FILE;
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': statSync(file).size });
+    createReadStream(file).pipe(res);
   },
   echo(req, res) {
     const chunks = [];
