@@ -130,19 +130,17 @@ const CANDIDATES = memory.data(ADMIT_AT_ONCE * 16, 8);
  * A connection doing work is never closed.
  */
 function admit(waiting: i32): void {
+  // One pass: count the room there is, and keep the `most` idle longest, oldest first.
+  const most = min(waiting, ADMIT_AT_ONCE);
   let room = 0;
+  let found = 0;
   for (let conn = 0; conn < L.maxConnections; conn++) {
     const state = get(conn, STATE);
     if (state == FREE || state == CLOSING) room++;
-  }
-  const want = min(waiting - room, ADMIT_AT_ONCE);
-  if (want <= 0) return;
-  let found = 0;
-  for (let conn = 0; conn < L.maxConnections; conn++) {
     const since = T.idleSince(conn);
-    if (since == Infinity || (found == want && since >= load<f64>(CANDIDATES + <usize>(found - 1) * 16))) continue;
+    if (since == Infinity || (found == most && since >= load<f64>(CANDIDATES + <usize>(found - 1) * 16))) continue;
     // Insert in order, dropping the newest when the list is full.
-    let at = found < want ? found++ : found - 1;
+    let at = found < most ? found++ : found - 1;
     while (at > 0 && load<f64>(CANDIDATES + <usize>(at - 1) * 16) > since) {
       memory.copy(CANDIDATES + <usize>at * 16, CANDIDATES + <usize>(at - 1) * 16, 16);
       at--;
@@ -150,7 +148,8 @@ function admit(waiting: i32): void {
     store<f64>(CANDIDATES + <usize>at * 16, since);
     store<i32>(CANDIDATES + <usize>at * 16, conn, 8);
   }
-  for (let i = 0; i < found; i++) {
+  const closing = min(found, waiting - room);
+  for (let i = 0; i < closing; i++) {
     const conn = load<i32>(CANDIDATES + <usize>i * 16, 8);
     // Nothing was sent lately nor is unread: no response to linger for, so the slot frees at once.
     transition(conn, CLOSING);

@@ -6,12 +6,11 @@
 import dns from 'node:dns/promises';
 import { fstatSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import type { Application } from '../src/types.js';
 import { CliError, usageError } from './cli-error.js';
 import { describeBind, type Bind } from './config.js';
-import { makeServer, type Server, type ServerOptions } from './node.js';
+import { makeServerAt, type Server, type ServerOptions } from './node.js';
 
 /** Where a bind is, in an error: HOST:PORT for TCP (no scheme), else as describeBind() shows it. */
 function where(bind: Bind): string {
@@ -65,28 +64,32 @@ export class Listeners {
       this.fds.push(bind.fd);
       return;
     }
-    let handle: BoundHandle | number;
     if (bind.kind === 'unix') {
       await removeStaleSocket(bind.path);
-      handle = createServerHandle(bind.path, -1, -1, undefined);
-    } else {
-      const { address, family } = await dns.lookup(bind.host).catch((error: Error) => {
-        throw new CliError(`cannot listen on ${where(bind)}: ${error.message}`);
-      });
-      handle = createServerHandle(address, bind.port, family, undefined);
-    }
-    if (typeof handle === 'number') throw bindError(bind, handle);
-    this.handles.push(handle);
-    this.fds.push(handle.fd);
-    if (bind.kind === 'unix') {
+      this.keep(bind, createServerHandle(bind.path, -1, -1, undefined));
       this.binds.push(bind);
       return;
     }
+    const { address, family } = await dns.lookup(bind.host).catch((error: NodeJS.ErrnoException) => {
+      throw failure(bind, error.code, error.message);
+    });
+    const handle = this.keep(bind, createServerHandle(address, bind.port, family, undefined));
     // libuv keeps a TCP bind's EADDRINUSE for listen() to report, and a worker listening on the
     // unbound socket would get a port of the kernel's choosing: a socket without its port was not bound.
     const out: { port?: number } = {};
-    if (handle.getsockname?.(out) !== 0 || out.port === undefined || out.port === 0) throw bindError(bind, EADDRINUSE);
+    if (handle.getsockname?.(out) !== 0 || out.port === undefined || out.port === 0) throw failure(bind, 'EADDRINUSE', '');
     this.binds.push({ ...bind, port: out.port });
+  }
+
+  /** Keeps `handle` as the socket of `bind`, or fails with its errno. */
+  private keep(bind: Bind, handle: BoundHandle | number): BoundHandle {
+    if (typeof handle === 'number') {
+      const [code, message] = getSystemErrorMap().get(handle) ?? [`errno ${handle}`, 'unknown error'];
+      throw failure(bind, code, `${message} (${code})`);
+    }
+    this.handles.push(handle);
+    this.fds.push(handle.fd);
+    return handle;
   }
 
   /** Closes the sockets (a Unix socket's file is removed with it). */
@@ -95,13 +98,10 @@ export class Listeners {
   }
 }
 
-const EADDRINUSE = -os.constants.errno.EADDRINUSE;
-
-/** The error of binding `bind`, libuv's `errno`, in one line. */
-function bindError(bind: Bind, errno: number): CliError {
-  const [code, message] = getSystemErrorMap().get(errno) ?? [`errno ${errno}`, 'unknown error'];
+/** Binding or listening on `bind` failed (`code`, as libuv names it): one line. */
+function failure(bind: Bind, code: string | undefined, message: string): CliError {
   if (code === 'EADDRINUSE') return new CliError(`address already in use: ${where(bind)}`);
-  return new CliError(`cannot listen on ${where(bind)}: ${message} (${code})`);
+  return new CliError(`cannot listen on ${where(bind)}: ${message}`);
 }
 
 /** A socket file nobody listens on is left over from a crash: remove it (as gunicorn does). */
@@ -132,22 +132,15 @@ export interface Listening {
  * environ names the server as `bind` does. A failure is a one-line CliError.
  */
 export async function listenOn(bind: Bind, fd: number, app: Application, options: ServerOptions): Promise<Listening> {
-  const [host, port] = bind.kind === 'tcp' ? [bind.host, bind.port] : bind.kind === 'unix' ? [bind.path, 80] : ['', 0];
   let server: Server;
   try {
-    server = await makeServer(host, port, app, { ...options, listen: { fd } });
+    server = await makeServerAt(bind, app, options, fd);
   } catch (error) {
-    throw listenError(bind, error);
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw failure(bind, code, message);
   }
   // An inherited descriptor is shown by the address it listens on, when it has one.
   const [name, actual] = server.serverAddress;
   const address = bind.kind === 'fd' && name !== '' ? describeBind({ kind: 'tcp', host: name, port: actual }) : describeBind(bind);
   return { server, address };
-}
-
-/** The listening error of `bind`, in one line. */
-function listenError(bind: Bind, error: unknown): CliError {
-  const { code, message } = error as NodeJS.ErrnoException;
-  if (code === 'EADDRINUSE') return new CliError(`address already in use: ${where(bind)}`);
-  return new CliError(`cannot listen on ${where(bind)}: ${message}`);
 }

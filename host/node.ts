@@ -12,7 +12,7 @@ import { ErrorLog, type LogSink } from '../src/errors.js';
 import { Input, RequestBodyError } from '../src/input.js';
 import { Exchange, type Channel } from '../src/response.js';
 import { fileWrapper } from '../src/filewrapper.js';
-import { CoreLoop, type LoopHandler } from '../src/binding/loop.js';
+import { CoreLoop, type Coalesced, type LoopHandler } from '../src/binding/loop.js';
 import { WindowStream, type ConnectionHandle } from '../src/binding/stream.js';
 import { WaitingRoom } from './waiting.js';
 import { AccessLog, accessRecord, rejectionRecord, type AccessRecord } from './accesslog.js';
@@ -199,9 +199,8 @@ export class Server {
   private readonly waiting: WaitingRoom;
   /** The waiting room overflowed and has not been empty since (its warning is logged once). */
   private refusing = false;
-  /** The batch whose ADMIT event is at admitIndex. */
-  private admitBatch = -1;
-  private admitIndex = 0;
+  /** Where this run's ADMIT event stands. */
+  private readonly admitEvent: Coalesced = { eventBatch: -1, eventIndex: 0 };
   private address: [string, number];
   private stopped: Promise<void>;
   private resolveStopped!: () => void;
@@ -350,12 +349,7 @@ export class Server {
    * longest. One event per run, carrying the latest count, as reads coalesce.
    */
   private askForRoom(): void {
-    if (this.admitBatch === this.loop.batch) {
-      this.core.setEventArg(this.admitIndex, this.waiting.size);
-    } else {
-      this.admitBatch = this.loop.batch;
-      this.admitIndex = this.loop.queue(EV_ADMIT, 0, this.waiting.size);
-    }
+    this.loop.queueLatest(this.admitEvent, EV_ADMIT, 0, this.waiting.size);
   }
 
   private open(id: number, handle: ConnectionHandle): void {
@@ -478,13 +472,12 @@ export async function serve(app: Application, options: ServeOptions = {}): Promi
 
 /**
  * Creates a server listening on `bind`: a TCP address, a Unix socket (its path names the server)
- * or an inherited descriptor (it names its own address). serve() and each worker of the command
- * open their addresses here.
+ * or an inherited descriptor (it names its own address). serve() opens its address here, and so
+ * does each worker of the command, with `fd`: its copy of the primary's socket for `bind`, listened
+ * on under `bind`'s name.
  */
-export function makeServerAt(bind: Bind, app: Application, options: ServerOptions = {}): Promise<Server> {
-  switch (bind.kind) {
-    case 'tcp': return makeServer(bind.host, bind.port, app, options);
-    case 'unix': return makeServer(bind.path, 80, app, { ...options, listen: { path: bind.path } });
-    case 'fd': return makeServer('', 0, app, { ...options, listen: { fd: bind.fd } });
-  }
+export function makeServerAt(bind: Bind, app: Application, options: ServerOptions = {}, fd?: number): Promise<Server> {
+  const [host, port] = bind.kind === 'tcp' ? [bind.host, bind.port] : bind.kind === 'unix' ? [bind.path, 80] : ['', 0];
+  const listen = fd !== undefined ? { fd } : bind.kind === 'unix' ? { path: bind.path } : bind.kind === 'fd' ? { fd: bind.fd } : undefined;
+  return makeServer(host, port, app, listen === undefined ? options : { ...options, listen });
 }

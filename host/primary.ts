@@ -138,10 +138,11 @@ class Primary {
   }
 
   private spawn(replaces?: WorkerRecord): void {
-    // The sockets follow the IPC channel: the worker's descriptors 4, 5, ...
+    // The sockets follow stdio and the IPC channel: a socket's index in the worker's stdio is its descriptor there.
+    const stdio = ['inherit', 'inherit', 'inherit', 'ipc'] as const;
     const fds = this.listeners.fds;
-    const plan: WorkerPlan = { settings: this.settings, multiprocess: this.desired > 1, fds: fds.map((_, i) => 4 + i) };
-    const worker = fork(this.workerScript, [], { env: { ...process.env, ...planEnv(plan) }, stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...fds] });
+    const plan: WorkerPlan = { settings: this.settings, multiprocess: this.desired > 1, fds: fds.map((_, i) => stdio.length + i) };
+    const worker = fork(this.workerScript, [], { env: { ...process.env, ...planEnv(plan) }, stdio: [...stdio, ...fds] });
     const now = Date.now();
     const record: WorkerRecord = {
       worker, pid: worker.pid ?? 0, state: 'booting', born: now, lastBeat: now,

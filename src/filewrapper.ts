@@ -16,9 +16,12 @@ const closeFdAsync = promisify(closeFd);
 /** A body's length in bytes when it is known before its first chunk (response.ts reads it), else absent. */
 export const BODY_LENGTH: unique symbol = Symbol('wasgi: body length');
 
+/** One block of a file: empty (or nothing) at its end. */
+type Block = Uint8Array | string | null | undefined;
+
 /** What the wrapper reads from: blocks until an empty one, then closed once. */
 interface Blocks {
-  read(size: number): Promise<Uint8Array | string | null | undefined> | Uint8Array | string | null | undefined;
+  read(size: number): Promise<Block> | Block;
   close(): unknown;
   /** The bytes that reading will give, when known (a regular file read from its start). */
   length?(): Promise<number | undefined>;
@@ -39,11 +42,12 @@ async function readHandle(handle: FileHandle, size: number): Promise<Uint8Array>
 function blocksOf(file: FileSource): Blocks {
   if (typeof file === 'string') {
     let handle: Promise<FileHandle> | null = null;
+    const opened = (): Promise<FileHandle> => (handle ??= open(file, 'r'));
     return {
-      read: async (size) => readHandle(await (handle ??= open(file, 'r')), size),
+      read: async (size) => readHandle(await opened(), size),
       close: async () => { if (handle !== null) await (await handle).close(); },
       length: async () => {
-        const stat = await (await (handle ??= open(file, 'r'))).stat();
+        const stat = await (await opened()).stat();
         return stat.isFile() ? stat.size : undefined;
       },
       readAhead: true,
@@ -67,15 +71,15 @@ function blocksOf(file: FileSource): Blocks {
 export function fileWrapper(file: FileSource, blockSize = 65536): ResponseBody {
   if (!Number.isInteger(blockSize) || blockSize <= 0) throw new RangeError(`wsgi.file_wrapper: blockSize must be a positive whole number, got ${blockSize}`);
   const blocks = blocksOf(file);
-  /** A file's next block, read while the one before is written; settled or null when none is running. */
-  let ahead: Promise<unknown> | null = null;
+  /** A file's next block, read while the one before is written; null until one is started again. */
+  let ahead: Promise<Block> | null = null;
   const body = {
     [BODY_LENGTH]: undefined as number | undefined,
     async *[Symbol.asyncIterator](): AsyncGenerator<Chunk> {
       // Known before the first block, so the head that goes with it can say it.
       if (blocks.length !== undefined) body[BODY_LENGTH] = await blocks.length();
       for (;;) {
-        const block = (await (ahead ?? blocks.read(blockSize))) as Awaited<ReturnType<Blocks['read']>>;
+        const block = await (ahead ?? blocks.read(blockSize));
         ahead = null;
         if (block === undefined || block === null || block.length === 0) return;
         // One block ahead, no more: the server asks for the next only once the socket has drained.

@@ -11,6 +11,12 @@ export interface LoopHandler<T> extends Actions<T> {
   afterActions(): void;
 }
 
+/** Where an event queued at most once per run stands, so that later calls in that run update its argument. */
+export interface Coalesced {
+  eventBatch: number;
+  eventIndex: number;
+}
+
 /** Something whose writes the loop uncorks. */
 export interface Corked {
   uncork(): void;
@@ -58,6 +64,19 @@ export class CoreLoop<T = unknown> {
       setImmediate(this.flush);
     }
     return index;
+  }
+
+  /**
+   * Queues an event whose argument supersedes the last (a read's new fill, how many wait), once
+   * per run: when `at` queued it in this run already, only its argument changes.
+   */
+  queueLatest(at: Coalesced, type: number, conn: number, arg: number): void {
+    if (at.eventBatch === this.batch) {
+      this.core.setEventArg(at.eventIndex, arg);
+    } else {
+      at.eventBatch = this.batch;
+      at.eventIndex = this.queue(type, conn, arg);
+    }
   }
 
   /** Runs the core over every queued event and takes its actions, until no event is left. */

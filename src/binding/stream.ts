@@ -9,7 +9,7 @@
 // is seen; its next response waits for the drain.
 
 import * as net from 'node:net';
-import type { CoreLoop } from './loop.js';
+import type { Coalesced, CoreLoop } from './loop.js';
 
 /** The parts of libuv's stream handle the host drives directly (`socket._handle`). */
 export interface StreamHandle {
@@ -28,13 +28,14 @@ export const LINGER_MS = 2000;
 /** Pending output up to this size is copied into one buffer before writing. */
 const COALESCE_BYTES = 16384;
 
-export class WindowStream {
+export class WindowStream implements Coalesced {
   readonly socket: net.Socket;
   /** The connection's window in the core's memory, or -1 while it holds none (the next read takes one). */
   private window = -1;
   private readOffset = 0;
-  private readBatch = -1;
-  private readIndex = 0;
+  /** The run whose READ event for this stream is at eventIndex (CoreLoop.queueLatest). */
+  eventBatch = -1;
+  eventIndex = 0;
   private full = false;
   waitingDrain = false;
   /** The owner holds reading (e.g. a request body nobody is reading yet). */
@@ -106,13 +107,8 @@ export class WindowStream {
     }
     core.bytes.copyWithin(this.window + this.readOffset, core.landing, core.landing + n);
     this.readOffset += n;
-    if (this.readBatch === loop.batch) {
-      // Reads coalesce: the event carries the window's new fill.
-      loop.core.setEventArg(this.readIndex, this.readOffset);
-    } else {
-      this.readBatch = loop.batch;
-      this.readIndex = loop.queue(loop.core.EV_READ, this.id, this.readOffset);
-    }
+    // Reads coalesce: the event carries the window's new fill.
+    loop.queueLatest(this, loop.core.EV_READ, this.id, this.readOffset);
     if (this.readOffset >= loop.core.windowSize) {
       this.full = true;
       return false;
